@@ -1,0 +1,593 @@
+// kernel/sched/core.c: runqueues, __schedule(), try_to_wake_up(), migration, the tick, and the
+// event loop that drives them. Cross-CPU steps are messages delivered after a latency from the
+// cost model (DESIGN.md §3): a remote wakeup is queued on the target's wake list and completed
+// by its IPI handler; a migrating task is in flight (on_rq == MIGRATING) until it lands.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "check/invariants.h"
+#include "kernel/kernel.h"
+
+namespace proxysim {
+
+int kernel_prio_of(Policy policy, int nice, int rt_priority) {
+  if (policy == Policy::kDeadline) return -1;         // MAX_DL_PRIO - 1
+  if (is_rt_policy(policy)) return 99 - rt_priority;  // MAX_RT_PRIO - 1 - rt_priority
+  return 120 + nice;                                  // NICE_TO_PRIO(nice)
+}
+
+Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Observer*>& observers)
+    : w_(w), opt_(opt), obs_(observers), rng_(opt.seed) {
+  dl_ = make_dl_class(*this);
+  rt_ = make_rt_class(*this);
+  fair_ = make_fair_class(*this);
+  idle_ = make_idle_class(*this);
+  tick_nsec_ = kNsPerSec / opt_.hz;
+  // sysctl_sched_base_slice = 0.75 ms * (1 + ilog2(min(ncpus, 8))) (SCHED_TUNABLESCALING_LOG,
+  // kernel/sched/fair.c get_update_sysctl_factor()).
+  int factor_cpus = std::min(opt_.nr_cpus, 8);
+  int ilog2 = 0;
+  while ((2 << ilog2) <= factor_cpus) ++ilog2;
+  base_slice_ = 750 * kNsPerUs * (1 + ilog2);
+  for (int c = 0; c < opt_.nr_cpus; ++c) {
+    auto rq = std::make_unique<Rq>();
+    rq->cpu = c;
+    Task& idle = rq->idle;
+    idle.id = -1;
+    idle.pid = 0;
+    idle.comm = "swapper/" + std::to_string(c);
+    idle.name = idle.comm;
+    idle.prio = 120;
+    idle.sched_class = idle_.get();
+    idle.state = TaskState::kRunning;
+    idle.on_cpu = true;
+    idle.cpu = c;
+    rq->curr = rq->donor = &idle;
+    rqs_.push_back(std::move(rq));
+  }
+  if (opt_.check) checker_ = std::make_unique<InvariantChecker>(*this);
+}
+
+Kernel::~Kernel() = default;
+
+int Kernel::class_rank(const SchedClass* c) const {
+  if (c == dl_.get()) return 0;
+  if (c == rt_.get()) return 1;
+  if (c == fair_.get()) return 2;
+  return 3;
+}
+
+TaskRef Kernel::ref(const Task* p) const {
+  return TaskRef{p->id, p->pid, p->comm, p->prio, p->policy};
+}
+
+void Kernel::fail(std::string message) {
+  if (!fail_status_.is_ok()) return;
+  fail_status_ = Status::internal(
+      fmt::format("invariant violated at {} ns (cpu {}): {}", now_, ctx_cpu_, message));
+}
+
+void Kernel::trace_migrate(Task* p, int from, int to, MigrateReason why) {
+  for (Observer* o : obs_) o->on_sched_migrate(now_, ctx_cpu_, ref(p), from, to, why);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task creation: what rt-app does before its threads start (pthread_create, sched_setattr,
+// sched_setaffinity). Failures here are workload errors, as rt-app itself would exit.
+
+Status Kernel::check_dl_admission(const Task* p, const SchedParams& sp) {
+  // __checkparam_dl(): runtime >= 1 << DL_SCALE ns and runtime <= deadline <= period.
+  if (sp.dl_runtime < 1024)
+    return Status::workload_failed(
+        fmt::format("{}: sched_setattr(SCHED_DEADLINE) failed: runtime {} ns is below 1024 ns",
+                    p->name, sp.dl_runtime));
+  // sched_dl_overflow() / __dl_overflow(): Σ to_ratio(period, runtime) must stay within the root
+  // domain's bandwidth, to_ratio(sched_rt_period_us = 1 s, sched_rt_runtime_us = 0.95 s) per CPU.
+  uint64_t bw = (static_cast<uint64_t>(sp.dl_runtime) << 20) / static_cast<uint64_t>(sp.dl_period);
+  uint64_t cap = ((uint64_t{950000} << 20) / 1000000) * static_cast<uint64_t>(nr_cpus());
+  if (dl_total_bw_ + bw > cap) {
+    return Status::workload_failed(fmt::format(
+        "{}: sched_setattr(SCHED_DEADLINE) failed: admission control rejected runtime {} ns / "
+        "period {} ns: total bandwidth would be {:.3f} CPUs, limit 0.95 x {} CPUs = {:.3f}",
+        p->name, sp.dl_runtime, sp.dl_period, static_cast<double>(dl_total_bw_ + bw) / (1 << 20),
+        nr_cpus(), static_cast<double>(cap) / (1 << 20)));
+  }
+  dl_total_bw_ += bw;
+  return Status::ok();
+}
+
+void Kernel::set_sched_params(Task* p, const SchedParams& sp) {
+  p->sched = sp;
+  p->policy = sp.policy;
+  p->rt_priority = is_rt_policy(sp.policy) ? sp.rt_priority : 0;
+  p->static_prio = 120 + (is_fair_policy(sp.policy) ? sp.nice : 0);
+  p->normal_prio = kernel_prio_of(sp.policy, sp.nice, sp.rt_priority);
+  p->prio = p->normal_prio;
+  // Timer slack: RT and DL tasks get none (kernel/sched/syscalls.c __setscheduler_params).
+  p->timer_slack = is_fair_policy(sp.policy) ? opt_.costs.timer_slack : 0;
+  if (sp.policy == Policy::kDeadline) {
+    p->sched_class = dl_.get();
+    DlEntity& dl = p->dl;
+    dl.dl_runtime = sp.dl_runtime;
+    dl.dl_deadline = sp.dl_deadline;
+    dl.dl_period = sp.dl_period;
+    dl.dl_bw = (static_cast<uint64_t>(sp.dl_runtime) << 20) / static_cast<uint64_t>(sp.dl_period);
+    dl.dl_density =
+        (static_cast<uint64_t>(sp.dl_runtime) << 20) / static_cast<uint64_t>(sp.dl_deadline);
+    dl.task = p;
+    dl.deadline = -1;  // new: the first enqueue starts a fresh period (setup_new_dl_entity())
+    dl.runtime = 0;
+  } else if (is_rt_policy(sp.policy)) {
+    p->sched_class = rt_.get();
+  } else {
+    p->sched_class = fair_.get();
+    fair_set_load_weight(p);
+    // sched_attr.sched_runtime on a fair task sets a custom slice, clamped to [0.1 ms, 100 ms]
+    // (kernel/sched/syscalls.c __setparam_fair, Linux 6.12+).
+    if (sp.dl_runtime > 0) {
+      p->se.custom_slice = true;
+      p->se.slice = std::clamp<Time>(sp.dl_runtime, 100 * kNsPerUs, 100 * kNsPerMs);
+    } else {
+      p->se.custom_slice = false;
+      p->se.slice = base_slice_;
+    }
+  }
+}
+
+Status Kernel::create_tasks() {
+  CpuMask online = CpuMask::all(nr_cpus());
+  int next_pid = 1000;
+  for (const TaskSpec& spec : w_.tasks) {
+    for (int i = 0; i < spec.instances; ++i) {
+      auto t = std::make_unique<Task>();
+      Task* p = t.get();
+      p->id = static_cast<int>(tasks_.size());
+      p->pid = next_pid++;
+      p->spec = &spec;
+      p->name = spec.instances > 1 ? fmt::format("{}-{}", spec.name, i) : spec.name;
+      p->comm = p->name.substr(0, 15);
+      set_sched_params(p, spec.sched);
+      CpuMask mask = spec.cpus ? (*spec.cpus & online) : online;
+      if (mask.empty())
+        return Status::workload_failed(
+            fmt::format("{}: sched_setaffinity failed: cpus [{}] name no CPU of the {} simulated",
+                        p->name, spec.cpus->to_string(), nr_cpus()));
+      if (p->policy == Policy::kDeadline) {
+        if (!(mask == online))
+          return Status::workload_failed(fmt::format(
+              "{}: SCHED_DEADLINE task with restricted affinity [{}] is refused by the kernel "
+              "(its affinity must span the root domain, CPUs 0-{})",
+              p->name, mask.to_string(), nr_cpus() - 1));
+        Status s = check_dl_admission(p, spec.sched);
+        if (!s.is_ok()) return s;
+      }
+      for (const Phase& ph : spec.phases) {
+        if (p->policy == Policy::kDeadline && ph.cpus && !((*ph.cpus & online) == online))
+          return Status::workload_failed(fmt::format(
+              "{}: phase {}: sched_setaffinity on a SCHED_DEADLINE task is refused (EBUSY)",
+              p->name, ph.name));
+      }
+      p->cpus_mask = mask;
+      p->nr_cpus_allowed = mask.weight();
+      p->se.heap_prio = static_cast<uint32_t>(rng_.next());
+      unique_timer_next_.emplace_back(w_.timers.size(), 0);
+      tasks_.push_back(std::move(t));
+    }
+  }
+  timer_next_.assign(w_.timers.size(), 0);
+  return Status::ok();
+}
+
+// wake_up_new_task(): rt-app's main thread forks every thread from CPU 0 at t = 0.
+void Kernel::start_task(Task* p) {
+  const int parent_cpu = 0;
+  ctx_cpu_ = parent_cpu;
+  p->cpu = parent_cpu;
+  p->state = TaskState::kRunning;
+  for (Observer* o : obs_) o->on_task_new(now_, ref(p));
+  int cpu = p->sched_class->select_task_rq(p, parent_cpu, WF_FORK);
+  p->cpu = p->wake_cpu = p->recent_used_cpu = cpu;
+  Rq& rq = cpu_rq(cpu);
+  if (p->sched_class == fair_.get()) fair_init_new(rq, p);
+  ++live_tasks_;
+  activate_task(rq, p, ENQUEUE_INITIAL);
+  for (Observer* o : obs_) o->on_sched_wakeup(now_, parent_cpu, ref(p), cpu, /*is_new=*/true);
+  if (cpu == parent_cpu) {
+    wakeup_preempt(rq, p, WF_FORK);
+  } else {
+    // The enqueue happened under the remote rq lock; preemption there needs an IPI.
+    wakeup_preempt(rq, p, WF_FORK);
+  }
+  p->sched_class->task_woken(rq, p);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enqueue, dequeue, preemption.
+
+void Kernel::activate_task(Rq& rq, Task* p, int flags) {
+  p->sched_class->enqueue_task(rq, p, flags);
+  p->on_rq = kTaskOnRqQueued;
+}
+
+void Kernel::deactivate_task(Rq& rq, Task* p, int flags) {
+  bool removed = p->sched_class->dequeue_task(rq, p, flags);
+  if (!removed) return;  // fair delayed dequeue: stays queued, sched_delayed
+  p->on_rq = (flags & DEQUEUE_SLEEP) ? 0 : kTaskOnRqMigrating;
+}
+
+void Kernel::resched_curr(Rq& rq) {
+  if (rq.need_resched) return;
+  rq.need_resched = true;
+  if (rq.cpu != ctx_cpu_) send_ipi(rq.cpu);
+}
+
+void Kernel::wakeup_preempt(Rq& rq, Task* p, int wake_flags) {
+  Task* donor = rq.donor;
+  if (p->sched_class == donor->sched_class) {
+    p->sched_class->wakeup_preempt(rq, p, wake_flags);
+  } else if (class_rank(p->sched_class) < class_rank(donor->sched_class)) {
+    resched_curr(rq);
+  }
+}
+
+void Kernel::update_curr(Rq& rq) {
+  if (rq.donor != &rq.idle) rq.donor->sched_class->update_curr(rq);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wakeups.
+
+void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
+  if (p->state != TaskState::kSleeping) return;
+  ctx_cpu_ = waker_cpu;
+  for (Observer* o : obs_) o->on_sched_waking(now_, waker_cpu, ref(p), p->cpu);
+  if (p->on_rq) {
+    // ttwu_runnable(): still queued (fair delayed dequeue); requeue where it is.
+    Rq& rq = task_rq(p);
+    p->state = TaskState::kRunning;
+    p->sched_class->enqueue_task(rq, p, ENQUEUE_DELAYED | ENQUEUE_WAKEUP);
+    for (Observer* o : obs_) o->on_sched_wakeup(now_, rq.cpu, ref(p), rq.cpu, false);
+    wakeup_preempt(rq, p, wake_flags);
+    return;
+  }
+  p->state = TaskState::kWaking;
+  int cpu = p->sched_class->select_task_rq(p, p->wake_cpu, wake_flags | WF_TTWU);
+  if (cpu != p->cpu) {
+    wake_flags |= WF_MIGRATED;
+    p->sched_class->migrate_task_rq(p, cpu);
+    trace_migrate(p, p->cpu, cpu, MigrateReason::kWakeup);
+    p->cpu = cpu;
+  }
+  p->wake_cpu = cpu;
+  if (cpu == waker_cpu) {
+    ttwu_do_activate(cpu_rq(cpu), p, wake_flags);
+  } else {
+    // ttwu_queue_wakelist(): the target completes the wakeup in its IPI handler.
+    Rq& rq = cpu_rq(cpu);
+    rq.wake_list.push_back(p);
+    p->wake_flags_pending = wake_flags;
+    send_ipi(cpu);
+  }
+}
+
+void Kernel::ttwu_do_activate(Rq& rq, Task* p, int wake_flags) {
+  int en_flags = ENQUEUE_WAKEUP;
+  if (wake_flags & WF_MIGRATED) en_flags |= ENQUEUE_MIGRATED;
+  activate_task(rq, p, en_flags);
+  p->state = TaskState::kRunning;
+  for (Observer* o : obs_) o->on_sched_wakeup(now_, rq.cpu, ref(p), rq.cpu, false);
+  wakeup_preempt(rq, p, wake_flags);
+  p->sched_class->task_woken(rq, p);
+}
+
+Time Kernel::cross_cpu_delay(Time base, int target_cpu) {
+  Rq& rq = cpu_rq(target_cpu);
+  Time d = base;
+  if (rq.curr == &rq.idle) d += opt_.costs.idle_exit;
+  if (opt_.costs.jitter_max > 0) d += static_cast<Time>(rng_.below(opt_.costs.jitter_max + 1));
+  return d;
+}
+
+void Kernel::send_ipi(int cpu) {
+  Rq& rq = cpu_rq(cpu);
+  if (rq.ipi_pending) return;
+  rq.ipi_pending = true;
+  eq_.push(now_ + cross_cpu_delay(opt_.costs.ipi_latency, cpu), EvKind::kIpi, cpu);
+}
+
+void Kernel::handle_ipi(int cpu) {
+  Rq& rq = cpu_rq(cpu);
+  rq.ipi_pending = false;
+  // sched_ttwu_pending(): complete the queued wakeups in order.
+  std::vector<Task*> list;
+  list.swap(rq.wake_list);
+  for (Task* p : list) ttwu_do_activate(rq, p, p->wake_flags_pending);
+  list.clear();
+  if (rq.wake_list.empty()) rq.wake_list.swap(list);  // keep the capacity
+}
+
+// ---------------------------------------------------------------------------------------------
+// Migration of a queued, not running task: it leaves `src`, is in flight, then lands on dest.
+
+void Kernel::move_queued_task(Task* p, int dest_cpu, MigrateReason why) {
+  deactivate_task(task_rq(p), p, DEQUEUE_MIGRATING);
+  send_in_flight(p, dest_cpu, why);
+}
+
+// p has been dequeued with DEQUEUE_MIGRATING (on_rq == MIGRATING): it lands on dest_cpu after
+// the migration latency.
+void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
+  p->sched_class->migrate_task_rq(p, dest_cpu);
+  trace_migrate(p, p->cpu, dest_cpu, why);
+  p->cpu = dest_cpu;
+  p->wake_cpu = dest_cpu;
+  cpu_rq(dest_cpu).incoming.push_back(p);
+  eq_.push(now_ + cross_cpu_delay(opt_.costs.migration, dest_cpu), EvKind::kMigrateArrive, p->id,
+           dest_cpu);
+}
+
+void Kernel::handle_migrate_arrive(Task* p, int cpu) {
+  Rq& rq = cpu_rq(cpu);
+  rq.incoming.erase(std::find(rq.incoming.begin(), rq.incoming.end(), p));
+  activate_task(rq, p, ENQUEUE_MIGRATED);
+  wakeup_preempt(rq, p, 0);
+  p->sched_class->task_woken(rq, p);
+}
+
+// sched_setaffinity() on a task by itself (rt-app phase "cpus").
+void Kernel::set_affinity(Task* p, const CpuMask& requested) {
+  CpuMask mask = requested & CpuMask::all(nr_cpus());
+  if (mask.empty()) return;  // checked at creation
+  p->cpus_mask = mask;
+  p->nr_cpus_allowed = mask.weight();
+  if (mask.test(p->cpu)) return;
+  // __set_cpus_allowed_ptr(): dest = cpumask_any_and_distribute(), then the stopper moves the
+  // running task: it is preempted and migrated once it is off the CPU.
+  int dest = mask.next(distribute_prev_);
+  if (dest < 0) dest = mask.first();
+  distribute_prev_ = dest;
+  p->migration_pending = dest;
+  resched_curr(task_rq(p));
+}
+
+// ---------------------------------------------------------------------------------------------
+// __schedule()
+
+Task* Kernel::pick_next_task(Rq& rq, Task* prev) {
+  // prev_balance(): classes from prev's down may pull work before the pick.
+  for (int r = class_rank(prev->sched_class); r <= 3; ++r) {
+    SchedClass* c = r == 0 ? dl_.get() : r == 1 ? rt_.get() : r == 2 ? fair_.get() : idle_.get();
+    if (c->balance(rq, prev)) break;
+  }
+  for (SchedClass* c : {dl_.get(), rt_.get(), fair_.get(), idle_.get()}) {
+    Task* p = c->pick_task(rq);
+    if (p) return p;
+  }
+  return &rq.idle;
+}
+
+void Kernel::put_prev_set_next(Rq& rq, Task* prev, Task* next) {
+  if (prev == next) {
+    next->sched_class->set_next_task(rq, next, false);
+    return;
+  }
+  prev->sched_class->put_prev_task(rq, prev, next);
+  next->sched_class->set_next_task(rq, next, true);
+}
+
+void Kernel::schedule(Rq& rq) {
+  rq.need_resched = false;
+  Task* prev = rq.curr;
+  update_curr(rq);
+  consume_progress(rq);
+  bool blocking = prev != &rq.idle && prev->state != TaskState::kRunning;
+  if (blocking) {
+    int flags = DEQUEUE_SLEEP;
+    if (prev->state == TaskState::kDead) flags |= DEQUEUE_SPECIAL;
+    deactivate_task(rq, prev, flags);
+  }
+  // migration_cpu_stop(): a running task whose affinity excludes this CPU is taken off it.
+  int migrate_to = -1;
+  if (!blocking && prev->migration_pending >= 0) {
+    migrate_to = prev->migration_pending;
+    prev->migration_pending = -1;
+    deactivate_task(rq, prev, DEQUEUE_MIGRATING);
+  }
+  Task* next = pick_next_task(rq, prev);
+  put_prev_set_next(rq, prev, next);
+  if (next != prev) {
+    context_switch(rq, prev, next, blocking);
+  } else if (next != &rq.idle) {
+    program_continue(rq, next);  // e.g. after a yield that picked the same task
+  }
+  if (migrate_to >= 0) send_in_flight(prev, migrate_to, MigrateReason::kAffinity);
+  run_balance_callbacks(rq);
+}
+
+void Kernel::context_switch(Rq& rq, Task* prev, Task* next, bool blocking) {
+  SwitchState st = SwitchState::kRunnable;
+  if (prev->state == TaskState::kDead)
+    st = SwitchState::kDead;
+  else if (blocking)
+    st = SwitchState::kSleeping;
+  if (prev != &rq.idle) {
+    if (blocking)
+      ++prev->nvcsw;
+    else
+      ++prev->nivcsw;
+  }
+  for (Observer* o : obs_) o->on_sched_switch(now_, rq.cpu, ref(prev), st, ref(next), ref(next));
+  update_other_load_avgs(rq);
+  prev->on_cpu = false;
+  next->on_cpu = true;
+  if (prev != &rq.idle) rq.busy_ns += now_ - rq.exec_start;
+  rq.curr = rq.donor = next;
+  rq.exec_start = now_;
+  rq.work_gen++;
+  if (next == &rq.idle) {
+    rq.tick_running = false;  // NOHZ idle: the tick stops
+    rq.tick_gen++;
+    rq.idle_since = now_;
+    return;
+  }
+  rq.progress_from = now_ + opt_.costs.context_switch;
+  if (!rq.tick_running) arm_tick(rq);
+  program_continue(rq, next);
+}
+
+void Kernel::run_resched() {
+  Rq& rq = cpu_rq(ctx_cpu_);
+  for (int guard = 0; rq.need_resched; ++guard) {
+    if (guard > 1000) {
+      fail("__schedule() did not settle after 1000 rounds (live-lock)");
+      return;
+    }
+    schedule(rq);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work progress of the current task (what the CPU is executing).
+
+void Kernel::consume_progress(Rq& rq) {
+  Task* p = rq.curr;
+  if (p == &rq.idle) return;
+  if (now_ > rq.progress_from) {
+    if (p->prog.in_event && p->prog.kind == EventKind::kRun)
+      p->prog.work_left = std::max<Time>(0, p->prog.work_left - (now_ - rq.progress_from));
+    rq.progress_from = now_;
+  }
+}
+
+void Kernel::arm_work(Rq& rq) {
+  Task* p = rq.curr;
+  rq.work_gen++;
+  if (p == &rq.idle || !p->prog.in_event) return;
+  Time at;
+  if (p->prog.kind == EventKind::kRun)
+    at = std::max(rq.progress_from, now_) + p->prog.work_left;
+  else if (p->prog.kind == EventKind::kRuntime)
+    at = std::max(p->prog.runtime_end, std::max(rq.progress_from, now_));
+  else
+    return;
+  eq_.push(at, EvKind::kWorkDone, rq.cpu, 0, rq.work_gen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tick (sched_tick()), HZ = opt.hz, aligned on jiffies; stopped while the CPU is idle.
+
+void Kernel::arm_tick(Rq& rq) {
+  rq.tick_running = true;
+  rq.tick_gen++;
+  Time next = (now_ / tick_nsec_ + 1) * tick_nsec_;
+  eq_.push(next, EvKind::kTick, rq.cpu, 0, rq.tick_gen);
+}
+
+void Kernel::handle_tick(int cpu) {
+  Rq& rq = cpu_rq(cpu);
+  update_curr(rq);
+  consume_progress(rq);
+  if (rq.donor != &rq.idle) rq.donor->sched_class->task_tick(rq, rq.donor);
+  update_load_avg_cfs(rq);
+  update_other_load_avgs(rq);
+  sched_balance_tick(rq);
+  if (rq.curr != &rq.idle) {
+    rq.tick_gen++;
+    eq_.push(now_ + tick_nsec_, EvKind::kTick, cpu, 0, rq.tick_gen);
+  } else {
+    rq.tick_running = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event loop.
+
+void Kernel::handle(const SimEvent& ev) {
+  switch (ev.kind) {
+    case EvKind::kHrtimer: {
+      Task* p = tasks_[ev.a].get();
+      if (ev.gen != p->hrtimer_gen) return;
+      Rq& rq = task_rq(p);
+      if (ev.b == 0 && opt_.costs.idle_exit > 0 && rq.curr == &rq.idle) {
+        // The timer interrupt first has to bring its CPU out of idle.
+        eq_.push(now_ + opt_.costs.idle_exit, EvKind::kHrtimer, ev.a, 1, ev.gen);
+        return;
+      }
+      try_to_wake_up(p, p->cpu, WF_TTWU);
+      return;
+    }
+    case EvKind::kDlTimer:
+      ctx_cpu_ = ev.b;
+      dl_timer_fired(ev.a, ev.b, ev.gen);
+      return;
+    case EvKind::kIpi:
+      ctx_cpu_ = ev.a;
+      handle_ipi(ev.a);
+      return;
+    case EvKind::kMigrateArrive:
+      ctx_cpu_ = ev.b;
+      handle_migrate_arrive(tasks_[ev.a].get(), ev.b);
+      return;
+    case EvKind::kTick: {
+      Rq& rq = cpu_rq(ev.a);
+      if (ev.gen != rq.tick_gen) return;
+      ctx_cpu_ = ev.a;
+      handle_tick(ev.a);
+      return;
+    }
+    case EvKind::kWorkDone: {
+      Rq& rq = cpu_rq(ev.a);
+      if (ev.gen != rq.work_gen) return;
+      ctx_cpu_ = ev.a;
+      consume_progress(rq);
+      program_continue(rq, rq.curr);
+      return;
+    }
+    case EvKind::kSimEnd: return;
+  }
+}
+
+Status Kernel::run(RunStats* stats) {
+  Status s = create_tasks();
+  if (!s.is_ok()) return s;
+  for (int c = 0; c < nr_cpus(); ++c) dl_server_init(cpu_rq(c));
+  RunInfo info{nr_cpus(), opt_.seed, opt_.protocol, w_.file};
+  for (Observer* o : obs_) o->on_start(info);
+  end_time_ = opt_.duration >= 0 ? opt_.duration : w_.duration;
+  for (auto& t : tasks_) {
+    start_task(t.get());
+    run_resched();
+  }
+  // Every other CPU acts on what the forks left it (IPIs are already queued).
+  while (!eq_.empty()) {
+    const SimEvent& top = eq_.top();
+    if (end_time_ >= 0 && top.time >= end_time_) break;
+    SimEvent ev = eq_.pop();
+    now_ = ev.time;
+    ++events_;
+    handle(ev);
+    run_resched();
+    if (checker_ && fail_status_.is_ok()) checker_->check();
+    if (!fail_status_.is_ok()) break;
+    if (!workload_status_.is_ok()) break;
+    if (live_tasks_ == 0) break;
+    if (progress_cb_ && (events_ & 0xfffff) == 0) progress_cb_(now_, end_time_);
+  }
+  if (!fail_status_.is_ok()) return fail_status_;
+  if (!workload_status_.is_ok()) return workload_status_;
+  if (end_time_ >= 0 && live_tasks_ > 0) now_ = end_time_;
+  // Close the accounting of what is running at the end.
+  for (auto& rq : rqs_) {
+    ctx_cpu_ = rq->cpu;
+    update_curr(*rq);
+  }
+  for (Observer* o : obs_) o->on_finish(now_);
+  if (stats) {
+    stats->sim_time = now_;
+    stats->events = events_;
+  }
+  return Status::ok();
+}
+
+}  // namespace proxysim

@@ -1,0 +1,270 @@
+// The simulated machine: per-CPU runqueues (struct rq), the tasks, the clock and the event loop.
+// core.cc holds what kernel/sched/core.c does (schedule, wakeups, migration, ticks); each class
+// lives in its own file behind SchedClass. Names follow the kernel so both trees can be grepped.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/sched_class.h"
+#include "kernel/task.h"
+#include "proxysim/observer.h"
+#include "proxysim/sim.h"
+#include "proxysim/status.h"
+#include "sim/event_queue.h"
+
+namespace proxysim {
+
+// struct cfs_rq (no group scheduling: one per CPU).
+struct CfsRq {
+  Task* root = nullptr;      // treap ordered by (deadline, id), augmented with min_vruntime
+  Task* curr = nullptr;      // the running entity, kept out of the tree as in the kernel
+  int nr_queued = 0;         // entities on_rq, including curr and delayed ones
+  int h_nr_runnable = 0;     // queued and not delayed
+  int64_t avg_vruntime = 0;  // Σ (v_i - min_vruntime) * w_i over the tree (not curr)
+  int64_t avg_load = 0;      // Σ w_i over the tree (not curr)
+  int64_t min_vruntime = 0;
+  uint64_t load_weight = 0;  // Σ weight of on_rq entities (incl. curr)
+  SchedAvg avg;              // PELT of the whole cfs_rq
+};
+
+// struct rt_rq: 100 FIFO lists with a bitmap, as rt_prio_array.
+struct RtRq {
+  std::array<Task*, 100> head{};
+  std::array<Task*, 100> tail{};
+  std::array<uint64_t, 2> bitmap{};
+  int rt_nr_running = 0;
+  int highest_prio = 100;  // MAX_RT_PRIO when empty
+  int nr_pushable = 0;
+  bool overloaded = false;  // rq is in rd->rto_mask
+};
+
+// struct dl_rq: entities sorted by absolute deadline (EDF).
+struct DlRq {
+  std::vector<DlEntity*> queue;  // ascending (deadline, id)
+  int dl_nr_running = 0;         // tasks only (the server is not a task)
+  int nr_pushable = 0;
+  bool overloaded = false;
+  Time earliest_dl() const { return queue.empty() ? kTimeNever : queue.front()->deadline; }
+};
+
+// The fair dl_server of one CPU (kernel: rq->fair_server, defer mode).
+struct DlServer {
+  DlEntity dl;
+  bool active = false;       // dl_server_start() done, fair tasks present
+  bool defer_armed = false;  // waiting for the zero-laxity point
+  bool running = false;      // dl_defer_running: queued as a DL entity
+  uint64_t timer_gen = 0;
+};
+
+struct Rq {
+  int cpu = 0;
+  Task* curr = nullptr;   // execution context
+  Task* donor = nullptr;  // scheduling context (== curr without proxy execution)
+  Task idle;              // swapper/N
+  int nr_running = 0;     // all queued tasks of every class, incl. curr
+  CfsRq cfs;
+  RtRq rt;
+  DlRq dl;
+  DlServer fair_server;
+  bool dl_server_picked = false;  // curr runs through the fair server
+
+  bool need_resched = false;
+  bool ipi_pending = false;
+  std::vector<Task*> wake_list;  // remote wakeups waiting for this CPU's IPI
+
+  // what the current task's program is doing
+  uint64_t work_gen = 0;
+  Time progress_from = 0;  // curr's current event progresses from this time
+  Time exec_start = 0;     // curr got the CPU at
+
+  // tick (NOHZ idle: stopped while idle)
+  bool tick_running = false;
+  uint64_t tick_gen = 0;
+  Time next_balance = 0;
+  int nr_balance_failed = 0;
+  Time idle_since = 0;
+
+  SchedAvg avg_rt;              // PELT utilisation of RT and DL execution on this CPU
+  SchedAvg avg_dl;              // (update_rt_rq_load_avg / update_dl_rq_load_avg)
+  std::vector<Task*> incoming;  // tasks in flight towards this CPU
+  bool rt_push_cb = false;      // balance callbacks queued by put_prev/set_next
+  bool dl_push_cb = false;
+
+  // statistics the invariant checker uses
+  Time busy_ns = 0;
+};
+
+enum class ClassId : uint8_t { kDl, kRt, kFair, kIdle };
+
+class Kernel {
+ public:
+  Kernel(const Workload& w, const SimOptions& opt, const std::vector<Observer*>& observers);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // Creates the tasks (DL admission may fail) and runs to the end.
+  Status run(RunStats* stats);
+
+  // --- accessors used by the classes ---
+  Time now() const { return now_; }
+  int nr_cpus() const { return static_cast<int>(rqs_.size()); }
+  Rq& cpu_rq(int cpu) { return *rqs_[cpu]; }
+  Rq& task_rq(Task* p) { return *rqs_[p->cpu]; }
+  const CostModel& costs() const { return opt_.costs; }
+  Time tick_nsec() const { return tick_nsec_; }
+  Time base_slice() const { return base_slice_; }
+  Rng& rng() { return rng_; }
+  const SchedClass* fair_class() const { return fair_.get(); }
+  const SchedClass* rt_class() const { return rt_.get(); }
+  const SchedClass* dl_class() const { return dl_.get(); }
+  const SchedClass* idle_class() const { return idle_.get(); }
+  SchedClass* fair() { return fair_.get(); }
+  int class_rank(const SchedClass* c) const;  // 0 = highest (dl)
+  std::vector<std::unique_ptr<Task>>& tasks() { return tasks_; }
+  int ctx_cpu() const { return ctx_cpu_; }
+
+  // --- core scheduler operations (core.cc) ---
+  void resched_curr(Rq& rq);
+  void activate_task(Rq& rq, Task* p, int flags);
+  void deactivate_task(Rq& rq, Task* p, int flags);
+  void wakeup_preempt(Rq& rq, Task* p, int wake_flags);
+  // Moves queued p from its rq to dest_cpu: p is in flight for costs().migration.
+  void move_queued_task(Task* p, int dest_cpu, MigrateReason why);
+  void send_in_flight(Task* p, int dest_cpu, MigrateReason why);
+  bool can_migrate_to(const Task* p, int cpu) const { return p->cpus_mask.test(cpu); }
+  bool task_running(const Task* p) const { return p->on_cpu; }
+  void update_curr(Rq& rq);
+  // The fair server consumed `delta` of CPU time on rq (dl_server_update).
+  void dl_server_update(Rq& rq, Time delta);
+  void dl_server_start(Rq& rq);
+  void dl_server_stop(Rq& rq);
+  void dl_server_init(Rq& rq);
+  void dl_timer_fired(int id, int cpu, uint64_t gen);
+  void push_dl_timer(Time at, int id, int cpu, uint64_t gen) {
+    eq_.push(at, EvKind::kDlTimer, id, cpu, gen);
+  }
+  // fair.cc helpers the core needs
+  void fair_set_load_weight(Task* p);
+  void fair_init_new(Rq& rq, Task* p);
+  std::function<void(Time now, Time end)> progress_cb_;
+
+  // PELT (pelt.cc)
+  void update_load_avg_se(Rq& rq, Task* p);
+  void update_load_avg_cfs(Rq& rq);
+  // RT/DL utilisation of rq up to now (who ran since the last update is rq.donor's class).
+  void update_other_load_avgs(Rq& rq);
+  // scale_rt_capacity(): what RT and DL leave to fair tasks, in [1, 1024].
+  uint64_t cpu_capacity(const Rq& rq) const;
+
+  // Load balancing (balance.cc)
+  void sched_balance_rq(Rq& rq, MigrateReason why);
+  bool sched_balance_newidle(Rq& rq);
+  void sched_balance_tick(Rq& rq);
+  int runnable_fair(const Rq& rq) const { return rq.cfs.h_nr_runnable; }
+
+  // smp.cc: RT/DL push and pull
+  int rq_prio(int cpu);
+  int find_lowest_rq(Task* p, int task_cpu);
+  int find_later_rq(Task* p);
+  int pick_distribute(const CpuMask& mask);
+  bool push_rt_task(Rq& rq);
+  void push_rt_tasks(Rq& rq);
+  void pull_rt_task(Rq& rq);
+  bool push_dl_task(Rq& rq);
+  void push_dl_tasks(Rq& rq);
+  void pull_dl_task(Rq& rq);
+  void rt_push_pending(Rq& rq);
+  void dl_push_pending(Rq& rq);
+  void dl_update_overload(Rq& rq);
+  void run_balance_callbacks(Rq& rq);
+  void update_curr_dl_se(Rq& rq, DlEntity* dl, Time delta);
+
+  // Observers
+  TaskRef ref(const Task* p) const;
+  void trace_migrate(Task* p, int from, int to, MigrateReason why);
+
+  // A failed invariant: stops the run with exit code 3.
+  void fail(std::string message);
+  bool failed() const { return !fail_status_.is_ok(); }
+
+ private:
+  friend class InvariantChecker;
+  Status create_tasks();
+  void start_task(Task* p);
+  void handle(const SimEvent& ev);
+  void run_resched();  // __schedule() on the context CPU while need_resched
+
+  // core.cc
+  void schedule(Rq& rq);
+  Task* pick_next_task(Rq& rq, Task* prev);
+  void put_prev_set_next(Rq& rq, Task* prev, Task* next);
+  void context_switch(Rq& rq, Task* prev, Task* next, bool blocking);
+  Time cross_cpu_delay(Time base, int target_cpu);
+  void handle_migrate_arrive(Task* p, int cpu);
+  void phase_enter(Task* p);
+  void try_to_wake_up(Task* p, int waker_cpu, int wake_flags);
+  void ttwu_do_activate(Rq& rq, Task* p, int wake_flags);
+  void send_ipi(int cpu);
+  void handle_ipi(int cpu);
+  void handle_tick(int cpu);
+  void arm_tick(Rq& rq);
+  void arm_work(Rq& rq);
+  void consume_progress(Rq& rq);
+  void set_affinity(Task* p, const CpuMask& mask);
+  void set_sched_params(Task* p, const SchedParams& sp);
+  Status check_dl_admission(const Task* p, const SchedParams& sp);
+
+  // program.cc: the rt-app interpreter, running in the context of curr.
+  void program_continue(Rq& rq, Task* p);
+  void program_block(Rq& rq, Task* p, Time until);
+  void program_exit(Rq& rq, Task* p);
+  bool program_next_event(Task* p);
+  void activation_begin(Task* p, Time release);
+  void activation_end(Task* p, Time deadline_hint);
+
+  const Workload& w_;
+  SimOptions opt_;
+  std::vector<Observer*> obs_;
+  std::vector<std::unique_ptr<Rq>> rqs_;
+  std::vector<std::unique_ptr<Task>> tasks_;
+  std::unique_ptr<SchedClass> dl_, rt_, fair_, idle_;
+  EventQueue eq_;
+  Rng rng_;
+  Time now_ = 0;
+  Time end_time_ = -1;
+  Time tick_nsec_ = 4 * kNsPerMs;
+  Time base_slice_ = 750 * kNsPerUs;
+  int ctx_cpu_ = 0;
+  uint64_t events_ = 0;
+  int live_tasks_ = 0;
+  std::vector<Time> timer_next_;  // shared rt-app timers: next expiry (0 = not started)
+  std::vector<std::vector<Time>> unique_timer_next_;  // per task
+  Time nohz_next_balance_ = 0;
+  Status fail_status_;
+  std::unique_ptr<class InvariantChecker> checker_;
+  uint64_t dl_total_bw_ = 0;
+  int distribute_prev_ = -1;  // cpumask_any_and_distribute() state
+  Status workload_status_;    // a workload error found while running (exit 1)
+
+ public:
+  // Kernel-wide helpers for classes.
+  std::vector<int> resched_cpus_;  // CPUs whose need_resched must be acted on now
+  uint64_t events() const { return events_; }
+  uint64_t dl_total_bw() const { return dl_total_bw_; }
+};
+
+// Kernel prio of a task, for traces: fair 100+20+nice, RT 99-rtprio, DL -1.
+int kernel_prio_of(Policy policy, int nice, int rt_priority);
+
+// Factories (one file per class).
+std::unique_ptr<SchedClass> make_fair_class(Kernel& k);
+std::unique_ptr<SchedClass> make_rt_class(Kernel& k);
+std::unique_ptr<SchedClass> make_dl_class(Kernel& k);
+std::unique_ptr<SchedClass> make_idle_class(Kernel& k);
+
+}  // namespace proxysim

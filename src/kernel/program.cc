@@ -1,0 +1,187 @@
+// The rt-app thread body, interpreted in the context of the running task (it only advances while
+// the task is rq->curr). Mirrors rt-app's thread_body()/run_event(): phases run in order, each
+// `loop` times; the phase list repeats `loop` times; events run in file order.
+//
+// Activations (rt-app's per-iteration log line, and our response-time metric): one iteration of
+// a phase. Its start is its release: the nominal expiry of the sleep/timer that ended the
+// previous iteration (so wakeup latency and timer slack count against it), or the time the
+// iteration began when there was none. Its end is when the iteration's work is done: when the
+// task reaches the iteration's trailing sleep/timer, or finishes its last event.
+#include <algorithm>
+
+#include "kernel/kernel.h"
+
+namespace proxysim {
+
+namespace {
+const Phase& phase_of(const Task* p) { return p->spec->phases[p->prog.phase]; }
+}  // namespace
+
+void Kernel::activation_begin(Task* p, Time release) {
+  ProgramState& s = p->prog;
+  s.act_open = true;
+  s.act_start = release;
+  s.act_run_start = p->se.sum_exec_runtime;
+  s.act_deadline = p->policy == Policy::kDeadline ? release + p->dl.dl_deadline : kTimeNever;
+}
+
+void Kernel::activation_end(Task* p, Time deadline_hint) {
+  ProgramState& s = p->prog;
+  if (!s.act_open) return;
+  s.act_open = false;
+  Activation a;
+  a.phase = s.phase;
+  a.index = s.act_index++;
+  a.start = s.act_start;
+  a.end = now_;
+  a.deadline = s.act_deadline != kTimeNever ? s.act_deadline : deadline_hint;
+  a.run_ns = p->se.sum_exec_runtime - s.act_run_start;
+  for (Observer* o : obs_) o->on_activation(ref(p), a);
+}
+
+// Moves to the next event, crossing iteration, phase and pass boundaries. Returns false when the
+// task has finished its program.
+bool Kernel::program_next_event(Task* p) {
+  ProgramState& s = p->prog;
+  const TaskSpec& spec = *p->spec;
+  ++s.event;
+  if (s.event < static_cast<int>(phase_of(p).events.size())) return true;
+  // End of an iteration.
+  activation_end(p, kTimeNever);
+  s.event = 0;
+  if (++s.phase_iter < phase_of(p).loop) return true;
+  s.phase_iter = 0;
+  if (++s.phase >= static_cast<int>(spec.phases.size())) {
+    s.phase = 0;
+    ++s.pass;
+    if (spec.loop >= 0 && s.pass >= spec.loop) return false;
+  }
+  phase_enter(p);
+  return true;
+}
+
+// rt-app set_thread_affinity() at each phase start: the phase's cpus, else the thread's, applied
+// only when they differ from the current mask.
+void Kernel::phase_enter(Task* p) {
+  const TaskSpec& spec = *p->spec;
+  const Phase& ph = phase_of(p);
+  CpuMask want = ph.cpus ? *ph.cpus : spec.cpus ? *spec.cpus : CpuMask::all(nr_cpus());
+  want = want & CpuMask::all(nr_cpus());
+  if (!want.empty() && !(want == p->cpus_mask)) set_affinity(p, want);
+}
+
+void Kernel::program_block(Rq& rq, Task* p, Time until) {
+  p->state = TaskState::kSleeping;
+  p->wake_target = until;
+  ++p->hrtimer_gen;
+  eq_.push(until + p->timer_slack, EvKind::kHrtimer, p->id, 0, p->hrtimer_gen);
+  resched_curr(rq);
+}
+
+void Kernel::program_exit(Rq& rq, Task* p) {
+  activation_end(p, kTimeNever);
+  p->state = TaskState::kDead;
+  for (Observer* o : obs_) o->on_process_exit(now_, rq.cpu, ref(p));
+  --live_tasks_;
+  resched_curr(rq);
+}
+
+// Runs p's program forward at time now_ until it needs CPU time, blocks, yields or exits.
+// REQUIRES: p == rq.curr, p->state == kRunning.
+void Kernel::program_continue(Rq& rq, Task* p) {
+  ProgramState& s = p->prog;
+  for (int guard = 0; guard < 100000; ++guard) {
+    if (!s.started) {
+      // Thread start: rt-app sleeps `delay` first; t_first = t0 + delay anchors the timers.
+      s.started = true;
+      s.event = -1;
+      s.t_first = p->spec->delay;
+      s.next_release = s.t_first;
+      if (p->spec->phases.empty() || !program_next_event(p)) {
+        program_exit(rq, p);
+        return;
+      }
+      phase_enter(p);
+      if (p->spec->delay > 0) {
+        s.resume_after_block = true;
+        program_block(rq, p, p->spec->delay);
+        return;
+      }
+    }
+    if (s.resume_after_block) {
+      // Woken from the sleep/timer of the current event (or the start delay): it is done.
+      s.resume_after_block = false;
+      if (s.in_event) {
+        s.in_event = false;
+        if (!program_next_event(p)) {
+          program_exit(rq, p);
+          return;
+        }
+      }
+      continue;
+    }
+    if (!s.in_event) {
+      const Event& e = phase_of(p).events[s.event];
+      if (s.event == 0 && !s.act_open) {
+        activation_begin(p, std::min(s.next_release, now_));
+        s.next_release = kTimeNever;
+      }
+      s.in_event = true;
+      s.kind = e.kind;
+      const bool trailing = s.event + 1 == static_cast<int>(phase_of(p).events.size());
+      switch (e.kind) {
+        case EventKind::kRun: s.work_left = e.duration; break;
+        case EventKind::kRuntime: s.runtime_end = now_ + e.duration; break;
+        case EventKind::kSleep: {
+          Time until = now_ + e.duration;
+          if (trailing) {
+            activation_end(p, kTimeNever);
+            s.next_release = until;
+          }
+          s.resume_after_block = true;
+          program_block(rq, p, until);
+          return;
+        }
+        case EventKind::kTimer: {
+          // rt-app rtapp_timer: t_next += period from t_first; sleep until it unless it has
+          // already passed, in which case relative mode restarts the timer from now.
+          Time& next = w_.timers[e.resource].unique ? unique_timer_next_[p->id][e.resource]
+                                                    : timer_next_[e.resource];
+          if (next == 0) next = s.t_first;
+          next += e.duration;
+          if (trailing) {
+            activation_end(p, next);
+            s.next_release = next;
+          }
+          if (now_ < next) {
+            s.resume_after_block = true;
+            program_block(rq, p, next);
+            return;
+          }
+          if (!e.timer_absolute) next = now_;
+          if (trailing) s.next_release = now_;
+          s.resume_after_block = true;  // complete the event without blocking
+          continue;
+        }
+        case EventKind::kYield:
+          s.resume_after_block = true;
+          p->sched_class->yield_task(rq);
+          resched_curr(rq);
+          return;
+      }
+    }
+    // An event in progress.
+    if (s.kind == EventKind::kRun && s.work_left > 0) {
+      arm_work(rq);
+      return;
+    }
+    if (s.kind == EventKind::kRuntime && now_ < s.runtime_end) {
+      arm_work(rq);
+      return;
+    }
+    s.resume_after_block = true;  // done: advance
+  }
+  fail("task " + p->name + " executed 100000 events without consuming time");
+}
+
+}  // namespace proxysim

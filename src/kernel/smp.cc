@@ -1,0 +1,215 @@
+// RT and DL push/pull (kernel/sched/rt.c, deadline.c, cpupri.c, cpudeadline.c), on a flat
+// topology. Searches are linear in CPUs here; cpupri/cpudl-style indexes are future work.
+//
+// A pushed or pulled task is in flight for costs().migration and counted in the destination's
+// `incoming` list meanwhile, so that a second search does not pick the same CPU for another
+// task: the kernel moves tasks under both rq locks, so it never sees a half-done push.
+#include <algorithm>
+
+#include "kernel/kernel.h"
+
+namespace proxysim {
+
+// cpupri value of a CPU: 0 idle, 1 running non-RT, 2 + rt_priority-ish for RT (higher = busier).
+static int cpupri_of(Kernel& k, int cpu) {
+  Rq& rq = k.cpu_rq(cpu);
+  int prio = k.rq_prio(cpu);
+  if (prio < 100) return 2 + (99 - prio);
+  bool idle =
+      rq.curr == &rq.idle && rq.nr_running == 0 && rq.wake_list.empty() && rq.incoming.empty();
+  return idle ? 0 : 1;
+}
+
+// Highest RT priority queued on or arriving at a CPU (MAX_RT_PRIO = 100 if none).
+int Kernel::rq_prio(int cpu) {
+  Rq& rq = cpu_rq(cpu);
+  int prio = rq.rt.highest_prio;
+  for (Task* t : rq.incoming)
+    if (t->prio < prio) prio = t->prio;
+  return prio;
+}
+
+int Kernel::pick_distribute(const CpuMask& mask) {
+  int c = mask.next(distribute_prev_);
+  if (c < 0) c = mask.first();
+  distribute_prev_ = c;
+  return c;
+}
+
+// find_lowest_rq(): the CPUs of the lowest cpupri level below p, preferring p's CPU, then this
+// CPU, then cpumask_any_and_distribute().
+int Kernel::find_lowest_rq(Task* p, int task_cpu) {
+  if (p->nr_cpus_allowed == 1) return -1;
+  int task_pri = 2 + (99 - p->prio);
+  int best = INT32_MAX;
+  CpuMask lowest;
+  for (int c = p->cpus_mask.first(); c >= 0 && c < nr_cpus(); c = p->cpus_mask.next(c)) {
+    int v = cpupri_of(*this, c);
+    if (v >= task_pri) continue;
+    if (v < best) {
+      best = v;
+      lowest = CpuMask();
+    }
+    if (v == best) lowest.set(c);
+  }
+  if (lowest.empty()) return -1;
+  if (lowest.test(task_cpu)) return task_cpu;
+  if (lowest.test(ctx_cpu_)) return ctx_cpu_;
+  return pick_distribute(lowest);
+}
+
+static bool rt_pushable(const Task* p) { return !p->on_cpu && p->nr_cpus_allowed > 1; }
+
+// pick_next_pushable_task() / pick_highest_pushable_task(rq, cpu)
+static Task* highest_pushable(Rq& rq, int allowed_cpu) {
+  for (int prio = 0; prio < 100; ++prio)
+    for (Task* t = rq.rt.head[prio]; t; t = t->rt.next)
+      if (rt_pushable(t) && (allowed_cpu < 0 || t->cpus_mask.test(allowed_cpu))) return t;
+  return nullptr;
+}
+
+// push_rt_task()
+bool Kernel::push_rt_task(Rq& rq) {
+  if (!rq.rt.overloaded) return false;
+  Task* next = highest_pushable(rq, -1);
+  if (!next) return false;
+  if (next->prio < rq.donor->prio) {
+    resched_curr(rq);
+    return false;
+  }
+  int target = find_lowest_rq(next, rq.cpu);
+  if (target < 0 || target == rq.cpu || next->prio >= rq_prio(target)) return false;
+  move_queued_task(next, target, MigrateReason::kRtPush);
+  return true;
+}
+
+void Kernel::push_rt_tasks(Rq& rq) {
+  for (int guard = 0; guard < 1000 && push_rt_task(rq); ++guard) {
+  }
+}
+
+// pull_rt_task(): take the highest pushable task of overloaded CPUs that beats what this CPU
+// would run, unless it is about to preempt where it is.
+void Kernel::pull_rt_task(Rq& this_rq) {
+  const int n = nr_cpus();
+  for (int i = 1; i < n; ++i) {
+    int cpu = (this_rq.cpu + i) % n;
+    Rq& src = cpu_rq(cpu);
+    if (!src.rt.overloaded) continue;
+    Task* p = highest_pushable(src, this_rq.cpu);
+    if (!p || p->prio >= rq_prio(this_rq.cpu)) continue;
+    if (p->prio < src.donor->prio) continue;  // it will preempt src's curr soon
+    move_queued_task(p, this_rq.cpu, MigrateReason::kRtPull);
+  }
+}
+
+void Kernel::rt_push_pending(Rq& rq) { rq.rt_push_cb = true; }
+void Kernel::dl_push_pending(Rq& rq) { rq.dl_push_cb = true; }
+
+// --- deadline -------------------------------------------------------------------------------
+
+static bool dl_pushable(const Task* p) { return p && !p->on_cpu && p->nr_cpus_allowed > 1; }
+
+void Kernel::dl_update_overload(Rq& rq) {
+  int n = 0;
+  for (DlEntity* dl : rq.dl.queue)
+    if (dl->task && dl_pushable(dl->task)) ++n;
+  rq.dl.nr_pushable = n;
+  rq.dl.overloaded = rq.dl.dl_nr_running >= 2 && n > 0;
+}
+
+// Earliest deadline queued on or arriving at a CPU.
+static Time dl_earliest(Kernel& k, int cpu) {
+  Rq& rq = k.cpu_rq(cpu);
+  Time e = kTimeNever;
+  for (DlEntity* dl : rq.dl.queue)
+    if (dl->task) {
+      e = dl->deadline;
+      break;
+    }
+  for (Task* t : rq.incoming)
+    if (t->policy == Policy::kDeadline) e = std::min(e, t->dl.deadline);
+  return e;
+}
+
+// find_later_rq() via cpudl: a CPU without DL work, else the one whose earliest deadline is
+// the latest and later than p's.
+int Kernel::find_later_rq(Task* p) {
+  if (p->nr_cpus_allowed == 1) return -1;
+  CpuMask free_cpus;
+  int latest_cpu = -1;
+  Time latest = 0;
+  for (int c = p->cpus_mask.first(); c >= 0 && c < nr_cpus(); c = p->cpus_mask.next(c)) {
+    Time e = dl_earliest(*this, c);
+    if (e == kTimeNever) {
+      free_cpus.set(c);
+    } else if (e > p->dl.deadline && (latest_cpu < 0 || e > latest)) {
+      latest = e;
+      latest_cpu = c;
+    }
+  }
+  if (!free_cpus.empty()) {
+    if (free_cpus.test(p->cpu)) return p->cpu;
+    if (free_cpus.test(ctx_cpu_)) return ctx_cpu_;
+    return pick_distribute(free_cpus);
+  }
+  return latest_cpu;
+}
+
+static Task* earliest_pushable_dl(Rq& rq, int allowed_cpu) {
+  for (DlEntity* dl : rq.dl.queue)
+    if (dl_pushable(dl->task) && (allowed_cpu < 0 || dl->task->cpus_mask.test(allowed_cpu)))
+      return dl->task;
+  return nullptr;
+}
+
+bool Kernel::push_dl_task(Rq& rq) {
+  if (!rq.dl.overloaded) return false;
+  Task* next = earliest_pushable_dl(rq, -1);
+  if (!next) return false;
+  Task* donor = rq.donor;
+  if (donor->sched_class == dl_class() && next->dl.deadline < donor->dl.deadline &&
+      donor->nr_cpus_allowed > 1) {
+    resched_curr(rq);
+    return false;
+  }
+  int target = find_later_rq(next);
+  if (target < 0 || target == rq.cpu) return false;
+  Time e = dl_earliest(*this, target);
+  if (!(e == kTimeNever || next->dl.deadline < e)) return false;
+  move_queued_task(next, target, MigrateReason::kDlPush);
+  return true;
+}
+
+void Kernel::push_dl_tasks(Rq& rq) {
+  for (int guard = 0; guard < 1000 && push_dl_task(rq); ++guard) {
+  }
+}
+
+void Kernel::pull_dl_task(Rq& this_rq) {
+  const int n = nr_cpus();
+  for (int i = 1; i < n; ++i) {
+    int cpu = (this_rq.cpu + i) % n;
+    Rq& src = cpu_rq(cpu);
+    if (!src.dl.overloaded) continue;
+    Task* p = earliest_pushable_dl(src, this_rq.cpu);
+    if (!p) continue;
+    Time mine = dl_earliest(*this, this_rq.cpu);
+    if (!(mine == kTimeNever || p->dl.deadline < mine)) continue;
+    if (src.donor->sched_class == dl_class() && p->dl.deadline < src.donor->dl.deadline) continue;
+    move_queued_task(p, this_rq.cpu, MigrateReason::kDlPull);
+  }
+}
+
+void Kernel::run_balance_callbacks(Rq& rq) {
+  if (rq.rt_push_cb) {
+    rq.rt_push_cb = false;
+    push_rt_tasks(rq);
+  }
+  if (rq.dl_push_cb) {
+    rq.dl_push_cb = false;
+    push_dl_tasks(rq);
+  }
+}
+
+}  // namespace proxysim

@@ -1,0 +1,152 @@
+// struct task_struct, trimmed to what the model needs: scheduling entities of every class, PELT,
+// placement state, and the rt-app program the task executes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proxysim/types.h"
+#include "proxysim/workload.h"
+
+namespace proxysim {
+
+class SchedClass;
+
+// 128-bit intermediate for the kernel's mul_u64_u32_shr().
+__extension__ typedef unsigned __int128 u128;
+
+// p->__state, reduced. TASK_WAKING is the window of a remote wakeup in flight on a wake list.
+enum class TaskState : uint8_t { kNew, kRunning, kSleeping, kWaking, kDead };
+
+// p->on_rq: 0 = not queued, kQueued, kMigrating = in flight between runqueues.
+inline constexpr int kTaskOnRqQueued = 1;
+inline constexpr int kTaskOnRqMigrating = 2;
+
+// PELT averages (struct sched_avg), kernel field names.
+struct SchedAvg {
+  uint64_t last_update_time = 0;
+  uint64_t load_sum = 0;
+  uint64_t runnable_sum = 0;
+  uint32_t util_sum = 0;
+  uint32_t period_contrib = 0;
+  uint64_t load_avg = 0;
+  uint64_t runnable_avg = 0;
+  uint64_t util_avg = 0;
+};
+
+// struct sched_entity (fair class). The tree links make it an intrusive treap node.
+struct SchedEntity {
+  uint64_t weight = 1024;  // scale_load_down(load.weight)
+  uint32_t inv_weight = 4194304;
+  int64_t vruntime = 0;  // u64 in the kernel; compared with signed differences
+  int64_t deadline = 0;
+  int64_t min_vruntime = 0;  // augmented: min vruntime in this subtree
+  int64_t vlag = 0;
+  Time slice = 0;
+  bool custom_slice = false;
+  bool rel_deadline = false;
+  bool sched_delayed = false;
+  bool on_rq = false;
+  bool in_tree = false;
+  Time exec_start = 0;
+  Time sum_exec_runtime = 0;
+  Time prev_sum_exec_runtime = 0;
+  int64_t vprot = 0;  // RUN_TO_PARITY protection point (vruntime)
+  // treap links
+  struct Task* left = nullptr;
+  struct Task* right = nullptr;
+  uint32_t heap_prio = 0;
+  SchedAvg avg;
+};
+
+// struct sched_rt_entity
+struct RtEntity {
+  Time time_slice = 0;          // SCHED_RR: remaining, in ns (kernel: jiffies)
+  struct Task* next = nullptr;  // intrusive FIFO list per priority
+  struct Task* prev = nullptr;
+  bool on_list = false;
+};
+
+// struct sched_dl_entity
+struct DlEntity {
+  Time dl_runtime = 0, dl_deadline = 0, dl_period = 0;
+  uint64_t dl_bw = 0, dl_density = 0;  // to_ratio(), BW_SHIFT = 20
+  Time runtime = 0;                    // remaining budget
+  Time deadline = 0;                   // absolute
+  bool dl_throttled = false;
+  bool dl_yielded = false;
+  bool dl_boosted = false;
+  bool on_tree = false;
+  uint64_t timer_gen = 0;  // replenishment timer generation (lazy cancel)
+  bool timer_armed = false;
+  struct Task* task = nullptr;  // nullptr for a dl_server
+  int server_cpu = -1;          // >= 0 for the fair server of that CPU
+};
+
+// Where the task is in its rt-app program.
+struct ProgramState {
+  int pass = 0;  // completed passes over the phase list
+  int phase = 0;
+  int phase_iter = 0;               // completed iterations of the current phase
+  int event = 0;                    // index of the current event in the phase
+  Time work_left = 0;               // run: ns of work left in the current event
+  Time runtime_end = 0;             // runtime: absolute end time
+  bool in_event = false;            // the current event has started
+  bool started = false;             // the thread body has begun
+  bool resume_after_block = false;  // the current event completes when the task runs again
+  EventKind kind = EventKind::kRun;
+  Time next_release = 0;  // release time of the next iteration (see program.cc)
+  // activation bookkeeping
+  Time act_start = 0;
+  Time act_run_start = 0;  // sum_exec_runtime at the activation start
+  int64_t act_index = 0;
+  Time act_deadline = kTimeNever;
+  bool act_open = false;
+  Time t_first = 0;  // rt-app: thread start time (t0 + delay), timers start from it
+};
+
+struct Task {
+  int id = 0;
+  int pid = 0;
+  std::string comm;  // trace name, <= 15 chars
+  std::string name;  // full thread name for metrics
+  const TaskSpec* spec = nullptr;
+  SchedParams sched;  // current parameters
+  Policy policy = Policy::kNormal;
+  int static_prio = 120;  // 120 + nice
+  int normal_prio = 120;
+  int prio = 120;  // effective (PI may lower it later)
+  int rt_priority = 0;
+  SchedClass* sched_class = nullptr;
+
+  TaskState state = TaskState::kNew;
+  int on_rq = 0;
+  bool on_cpu = false;  // is rq->curr of its CPU
+  int cpu = 0;          // task_cpu()
+  int wake_cpu = 0;
+  int recent_used_cpu = 0;
+  CpuMask cpus_mask;
+  int nr_cpus_allowed = 0;
+  Time timer_slack = 0;
+
+  SchedEntity se;
+  RtEntity rt;
+  DlEntity dl;
+
+  // timers: one hrtimer for sleep/timer events (lazy-cancelled by generation)
+  uint64_t hrtimer_gen = 0;
+  Time wake_target = 0;  // nominal expiry of the pending sleep (release time)
+
+  ProgramState prog;
+  uint64_t nvcsw = 0, nivcsw = 0;
+  bool pushable = false;       // on the rq's pushable list (RT or DL)
+  int wake_flags_pending = 0;  // wake flags of a wakeup waiting on a wake list
+  int migration_pending = -1;
+  Time rt_wait_since = -1;  // invariant checker: queued RT task waiting since   // set_affinity():
+                            // move to this CPU once off the CPU
+};
+
+inline bool task_on_rq_queued(const Task* p) { return p->on_rq == kTaskOnRqQueued; }
+inline bool task_on_rq_migrating(const Task* p) { return p->on_rq == kTaskOnRqMigrating; }
+
+}  // namespace proxysim

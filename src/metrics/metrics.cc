@@ -1,0 +1,181 @@
+// MetricsCollector: event -> metric bookkeeping. Output writers are in metrics_output.cc.
+#include "metrics/metrics.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace proxysim {
+
+int64_t percentile_nearest_rank(const std::vector<int64_t>& sorted, int p) {
+  // rank = ceil(p * n / 100), at least 1 (1-based).
+  int64_t n = static_cast<int64_t>(sorted.size());
+  int64_t rank = (static_cast<int64_t>(p) * n + 99) / 100;
+  rank = std::clamp<int64_t>(rank, 1, n);
+  return sorted[static_cast<size_t>(rank - 1)];
+}
+
+Distribution summarize(std::vector<int64_t> samples) {
+  Distribution d;
+  if (samples.empty()) return d;
+  std::sort(samples.begin(), samples.end());
+  d.count = static_cast<int64_t>(samples.size());
+  d.min = samples.front();
+  d.max = samples.back();
+  int64_t sum = 0;
+  for (int64_t s : samples) sum += s;
+  // Round to nearest, halves away from zero, in integers.
+  int64_t q = sum / d.count;
+  int64_t r = sum % d.count;
+  if (2 * (r < 0 ? -r : r) >= d.count) q += sum < 0 ? -1 : 1;
+  d.mean = q;
+  d.p50 = percentile_nearest_rank(samples, 50);
+  d.p99 = percentile_nearest_rank(samples, 99);
+  return d;
+}
+
+void MetricsCollector::on_start(const RunInfo& info) {
+  protocol_ = std::string(info.protocol);
+  nr_cpus_ = info.nr_cpus;
+  seed_ = info.seed;
+  if (nr_cpus_ > 0) cpu_state(nr_cpus_ - 1);
+}
+
+MetricsCollector::TaskState* MetricsCollector::touch(const TaskRef& p) {
+  if (p.id < 0) return nullptr;
+  size_t i = static_cast<size_t>(p.id);
+  if (i >= tasks_.size()) tasks_.resize(i + 1);
+  TaskState& ts = tasks_[i];
+  ts.seen = true;
+  if (ts.name != p.comm) ts.name.assign(p.comm);
+  ts.pid = p.pid;
+  ts.policy = p.policy;
+  ts.prio = p.prio;
+  return &ts;
+}
+
+MetricsCollector::CpuState& MetricsCollector::cpu_state(int cpu) {
+  size_t i = static_cast<size_t>(cpu < 0 ? 0 : cpu);
+  while (cpus_.size() <= i) {
+    cpus_.emplace_back();
+    cpus_.back().since = origin_;
+  }
+  return cpus_[i];
+}
+
+void MetricsCollector::close_interval(CpuState& c, Time t) {
+  Time dt = t - c.since;
+  c.since = t;
+  if (dt <= 0) return;
+  if (c.curr < 0) {
+    c.idle += dt;
+    return;
+  }
+  c.busy += dt;
+  tasks_[static_cast<size_t>(c.curr)].cpu_time += dt;
+  if (c.donor >= 0 && c.donor != c.curr) {
+    c.proxy += dt;
+    tasks_[static_cast<size_t>(c.curr)].proxy += dt;
+    tasks_[static_cast<size_t>(c.donor)].donated += dt;
+  }
+}
+
+void MetricsCollector::on_task_new(Time, const TaskRef& p) { touch(p); }
+
+void MetricsCollector::on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
+                                       const TaskRef& next, const TaskRef& next_donor) {
+  TaskState* p = touch(prev);
+  TaskState* n = touch(next);
+  touch(next_donor);
+  CpuState& c = cpu_state(cpu);
+  close_interval(c, t);
+  bool same = prev.id == next.id;  // only the donor changed (proxy pick of the same curr)
+  if (p != nullptr && !same) {
+    if (prev_state == SwitchState::kRunnable) {
+      ++p->involuntary;
+    } else {
+      ++p->voluntary;
+    }
+    if (p->on_cpu == cpu) p->on_cpu = -1;
+  }
+  c.curr = next.id < 0 ? -1 : next.id;
+  c.donor = c.curr < 0 ? -1 : (next_donor.id < 0 ? c.curr : next_donor.id);
+  if (n != nullptr && !same) {
+    n->on_cpu = cpu;
+    if (n->waking_since != kTimeNever) {
+      n->wakeup_latency.push_back(t - n->waking_since);
+      n->waking_since = kTimeNever;
+    }
+  }
+}
+
+void MetricsCollector::on_sched_waking(Time t, int, const TaskRef& p, int) {
+  TaskState* ts = touch(p);
+  // A wakeup of a task that is still curr somewhere (it had not yet scheduled out) is no wait.
+  if (ts == nullptr || ts->on_cpu >= 0) return;
+  if (ts->waking_since == kTimeNever) ts->waking_since = t;
+}
+
+void MetricsCollector::on_sched_wakeup(Time t, int, const TaskRef& p, int, bool is_new) {
+  TaskState* ts = touch(p);
+  // The kernel emits no sched_waking for a new task: its wait starts at sched_wakeup_new.
+  if (ts == nullptr || !is_new || ts->on_cpu >= 0) return;
+  if (ts->waking_since == kTimeNever) ts->waking_since = t;
+}
+
+void MetricsCollector::on_sched_migrate(Time, int, const TaskRef& p, int, int,
+                                        MigrateReason reason) {
+  TaskState* ts = touch(p);
+  if (ts == nullptr) return;
+  int r = static_cast<int>(reason);
+  if (r >= 0 && r < kNrMigrateReasons) ++ts->migrations[static_cast<size_t>(r)];
+  ++ts->migrations_total;
+}
+
+void MetricsCollector::on_activation(const TaskRef& p, const Activation& a) {
+  TaskState* ts = touch(p);
+  if (ts == nullptr) return;
+  ++ts->activations;
+  ts->response.push_back(a.end - a.start);
+  if (a.deadline != kTimeNever && a.end > a.deadline) ++ts->deadline_misses;
+}
+
+void MetricsCollector::on_finish(Time t) {
+  for (CpuState& c : cpus_) close_interval(c, t);
+}
+
+RunMetrics MetricsCollector::result(const RunStats& stats) const {
+  RunMetrics r;
+  r.protocol = protocol_;
+  r.nr_cpus = nr_cpus_;
+  r.seed = seed_;
+  r.stats = stats;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    const TaskState& ts = tasks_[i];
+    if (!ts.seen) continue;
+    TaskMetrics m;
+    m.id = static_cast<int>(i);
+    m.name = ts.name;
+    m.pid = ts.pid;
+    m.policy = ts.policy;
+    m.prio = ts.prio;
+    m.cpu_time_ns = ts.cpu_time;
+    m.donated_ns = ts.donated;
+    m.proxy_ns = ts.proxy;
+    m.activations = ts.activations;
+    m.response_ns = summarize(ts.response);
+    m.wakeup_latency_ns = summarize(ts.wakeup_latency);
+    m.deadline_misses = ts.deadline_misses;
+    m.migrations = ts.migrations;
+    m.migrations_total = ts.migrations_total;
+    m.switches_voluntary = ts.voluntary;
+    m.switches_involuntary = ts.involuntary;
+    r.tasks.push_back(std::move(m));
+  }
+  for (size_t i = 0; i < cpus_.size(); ++i) {
+    const CpuState& c = cpus_[i];
+    r.cpus.push_back(CpuMetrics{static_cast<int>(i), c.busy, c.idle, c.proxy});
+  }
+  return r;
+}
+
+}  // namespace proxysim

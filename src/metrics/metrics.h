@@ -1,0 +1,164 @@
+// MetricsCollector: an Observer that turns the typed scheduler events into per-task and per-CPU
+// metrics, and the writers of those metrics (JSON of DESIGN.md §8, a human summary table).
+// Every number is derived from the events alone, so the same collector can consume events parsed
+// from a real kernel trace. Definitions, units and the JSON shape: docs/metrics.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proxysim/observer.h"
+#include "proxysim/sim.h"
+#include "proxysim/types.h"
+
+namespace proxysim {
+
+inline constexpr int kNrMigrateReasons = static_cast<int>(MigrateReason::kCount);
+
+// Summary of a set of samples in ns. All fields are 0 when there is no sample.
+struct Distribution {
+  int64_t count = 0;
+  int64_t min = 0;
+  int64_t mean = 0;  // sum / count rounded to nearest, halves away from zero
+  int64_t p50 = 0;   // nearest rank: the ceil(p / 100 * count)-th smallest sample (1-based)
+  int64_t p99 = 0;
+  int64_t max = 0;
+};
+
+// Exact summary of `samples` (taken by value: it is sorted).
+Distribution summarize(std::vector<int64_t> samples);
+// Nearest-rank percentile of an ascending, non-empty `sorted`; p in [0, 100].
+int64_t percentile_nearest_rank(const std::vector<int64_t>& sorted, int p);
+
+struct LockWait {
+  Time total = 0;
+  Time max = 0;
+  int64_t count = 0;
+};
+
+struct TaskMetrics {
+  int id = -1;  // creation order; output order
+  std::string name;
+  int pid = 0;
+  Policy policy = Policy::kNormal;  // last seen
+  int prio = 120;                   // kernel prio encoding, last seen
+  Time cpu_time_ns = 0;             // time as curr (next of a switch) on some CPU
+  Time donated_ns = 0;              // time as donor of a CPU whose curr was another task
+  Time proxy_ns = 0;                // time as curr on another task's scheduling context
+  int64_t activations = 0;
+  Distribution response_ns;                             // end - start of each activation
+  Distribution wakeup_latency_ns;                       // sched_waking -> switch-in
+  LockWait lock_wait_ns;                                // not modelled yet: zeros
+  Time owner_starved_ns = 0;                            // not modelled yet: zero
+  int64_t deadline_misses = 0;                          // activations with end > deadline
+  std::array<int64_t, kNrMigrateReasons> migrations{};  // by MigrateReason
+  int64_t migrations_total = 0;
+  int64_t switches_voluntary = 0;    // switched out sleeping or dead
+  int64_t switches_involuntary = 0;  // switched out runnable (preempted, yielded)
+};
+
+struct CpuMetrics {
+  int cpu = 0;
+  Time busy_ns = 0;   // a task other than idle was curr
+  Time idle_ns = 0;   // the idle task was curr
+  Time proxy_ns = 0;  // curr != donor
+};
+
+struct RunMetrics {
+  std::string protocol;
+  int nr_cpus = 0;
+  uint64_t seed = 0;
+  RunStats stats;                      // sim_time, events, wall_s (from the engine)
+  std::vector<std::string> deadlocks;  // one message per deadlock detected (filled by the CLI)
+  std::vector<TaskMetrics> tasks;      // ordered by id
+  std::vector<CpuMetrics> cpus;        // ordered by CPU number
+};
+
+// Invariants (after on_finish):
+//  1. Σ tasks cpu_time_ns == Σ cpus busy_ns.
+//  2. For each CPU, busy_ns + idle_ns == finish time - origin.
+//  3. Σ tasks proxy_ns == Σ tasks donated_ns == Σ cpus proxy_ns.
+//  4. A task's response and wakeup-latency samples are kept in full (percentiles are exact).
+class MetricsCollector : public Observer {
+ public:
+  // `origin`: the time CPU accounting starts (the simulation starts at 0; a parsed kernel trace
+  // passes its first timestamp). Every CPU is idle from `origin` until its first sched_switch.
+  explicit MetricsCollector(Time origin = 0) : origin_(origin) {}
+
+  void on_start(const RunInfo& info) override;
+  void on_task_new(Time t, const TaskRef& p) override;
+  void on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
+                       const TaskRef& next, const TaskRef& next_donor) override;
+  void on_sched_waking(Time t, int cpu, const TaskRef& p, int target_cpu) override;
+  void on_sched_wakeup(Time t, int cpu, const TaskRef& p, int target_cpu, bool is_new) override;
+  void on_sched_migrate(Time t, int cpu, const TaskRef& p, int orig_cpu, int dest_cpu,
+                        MigrateReason reason) override;
+  void on_activation(const TaskRef& p, const Activation& a) override;
+  // Closes every open interval (running, donating, proxying, idle) at `t`.
+  void on_finish(Time t) override;
+
+  // The metrics of the run. REQUIRES: on_finish() was called (else open intervals are missing).
+  RunMetrics result(const RunStats& stats) const;
+
+ private:
+  struct TaskState {
+    bool seen = false;
+    std::string name;
+    int pid = 0;
+    Policy policy = Policy::kNormal;
+    int prio = 120;
+    Time cpu_time = 0;
+    Time donated = 0;
+    Time proxy = 0;
+    int64_t activations = 0;
+    int64_t deadline_misses = 0;
+    std::vector<int64_t> response;
+    std::vector<int64_t> wakeup_latency;
+    int on_cpu = -1;                 // CPU where it is curr, or -1
+    Time waking_since = kTimeNever;  // first sched_waking not yet followed by a switch-in
+    std::array<int64_t, kNrMigrateReasons> migrations{};
+    int64_t migrations_total = 0;
+    int64_t voluntary = 0;
+    int64_t involuntary = 0;
+  };
+  struct CpuState {
+    int curr = -1;   // task id, -1 for idle
+    int donor = -1;  // task id of rq->donor, -1 for idle
+    Time since = 0;  // start of the current (curr, donor) interval
+    Time busy = 0;
+    Time idle = 0;
+    Time proxy = 0;
+  };
+
+  // The state of task `p` with its last-seen attributes refreshed; nullptr for idle.
+  TaskState* touch(const TaskRef& p);
+  CpuState& cpu_state(int cpu);
+  // Charges [since, t) of `c` to its curr/donor and to the CPU, and restarts at t.
+  void close_interval(CpuState& c, Time t);
+
+  Time origin_;
+  std::string protocol_;
+  int nr_cpus_ = 0;
+  uint64_t seed_ = 0;
+  std::vector<TaskState> tasks_;  // indexed by id
+  std::vector<CpuState> cpus_;    // indexed by CPU
+};
+
+struct JsonOptions {
+  bool wall = true;  // false (--no-wall): omit "wall_s" so that whole files compare equal
+};
+
+// One run: {"protocol", "nr_cpus", "seed", "sim_time_ns", "events", "wall_s", "deadlocks",
+// "tasks", "cpus"}, pretty-printed with 2-space indents and a trailing newline.
+std::string metrics_json(const RunMetrics& run, const JsonOptions& opt = {});
+// Several runs (`compare`): {"runs": [run, ...]}.
+std::string metrics_json(const std::vector<RunMetrics>& runs, const JsonOptions& opt = {});
+
+// Human summary: a header line, a task table and a CPU table (columns in docs/metrics.md).
+std::string summary_table(const RunMetrics& run);
+// One summary per run, separated by a blank line.
+std::string summary_table(const std::vector<RunMetrics>& runs);
+
+}  // namespace proxysim

@@ -1,0 +1,63 @@
+// Runs a workload in-process with the invariant checker on, capturing metrics and the ftrace
+// text trace, for the scenario unit tests.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "metrics/metrics.h"
+#include "proxysim/loader.h"
+#include "proxysim/sim.h"
+#include "trace/ftrace_writer.h"
+
+namespace proxysim::testing {
+
+struct SimResult {
+  Status status;
+  RunMetrics metrics;
+  std::string trace;
+
+  const TaskMetrics& task(const std::string& name) const {
+    for (const TaskMetrics& t : metrics.tasks)
+      if (t.name == name) return t;
+    static TaskMetrics none;
+    ADD_FAILURE() << "no task " << name;
+    return none;
+  }
+};
+
+inline SimResult simulate(const std::string& json, int cpus, const std::string& costs = "zero",
+                          uint64_t seed = 1, Time duration = -1, Time jitter = 0) {
+  SimResult r;
+  Workload w;
+  r.status = load_workload_from_string(json, "test.json", LoadOptions{}, &w);
+  if (!r.status.is_ok()) return r;
+  SimOptions opt;
+  opt.nr_cpus = cpus;
+  opt.seed = seed;
+  opt.check = true;
+  opt.duration = duration;
+  std::string err;
+  if (!CostModel::parse(costs, &opt.costs, &err)) {
+    r.status = Status::invalid(err);
+    return r;
+  }
+  opt.costs.jitter_max = jitter;
+  std::FILE* f = std::tmpfile();
+  MetricsCollector metrics;
+  FtraceWriter trace(f);
+  RunStats stats;
+  r.status = run_simulation(w, opt, {&metrics, &trace}, &stats);
+  trace.close();
+  std::fflush(f);
+  std::rewind(f);
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.trace.append(buf, n);
+  std::fclose(f);
+  stats.wall_s = 0;
+  if (r.status.is_ok()) r.metrics = metrics.result(stats);
+  return r;
+}
+
+}  // namespace proxysim::testing
