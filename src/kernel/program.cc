@@ -49,7 +49,8 @@ bool Kernel::program_next_event(Task* p) {
   // End of an iteration.
   activation_end(p, kTimeNever);
   s.event = 0;
-  if (++s.phase_iter < phase_of(p).loop) return true;
+  ++s.phase_iter;
+  if (phase_of(p).loop < 0 || s.phase_iter < phase_of(p).loop) return true;  // -1: forever
   s.phase_iter = 0;
   if (++s.phase >= static_cast<int>(spec.phases.size())) {
     s.phase = 0;
