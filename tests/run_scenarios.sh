@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Scenario tests: each tests/scenarios/NAME.json is run with the options in NAME.args (one line,
-# optional) and its stdout compared with NAME.expected; each tests/invalid/NAME.json must exit 2
+# Scenario tests: each tests/scenarios/NAME.json is run (or given to the subcommand in NAME.cmd,
+# e.g. compare) with the options in NAME.args (one line, optional) and its stdout and stderr
+# compared with NAME.expected; each tests/invalid/NAME.json must exit 2
 # with stderr equal to NAME.expected.
 set -u
 bin=$(realpath "$1")
@@ -12,8 +13,10 @@ for j in "$dir"/scenarios/*.json; do
   name=${j%.json}
   args=""
   [ -f "$name.args" ] && args=$(cat "$name.args")
+  cmd=run
+  [ -f "$name.cmd" ] && cmd=$(cat "$name.cmd")
   n=$((n + 1))
-  out=$(cd "$dir/scenarios" && "$bin" run "$(basename "$j")" --check $args 2>&1)
+  out=$(cd "$dir/scenarios" && "$bin" $cmd "$(basename "$j")" --check $args 2>&1)
   rc=$?
   if [ -f "$name.expected" ]; then
     if ! diff -u "$name.expected" <(printf '%s\n' "$out") >/dev/null; then

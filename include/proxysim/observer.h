@@ -29,15 +29,18 @@ enum class MigrateReason : uint8_t {
   kDlPush,
   kDlPull,
   kAffinity,  // sched_setaffinity() (rt-app phase "cpus") moved it off a forbidden CPU
+  kProxy,     // proxy execution: a donor moved to its lock owner's CPU
+  kReturn,    // proxy execution: return migration of a woken donor to a CPU it may run on
   kCount,
 };
 std::string_view migrate_reason_name(MigrateReason r);
 
 // prev_state of sched_switch, in the kernel's letters.
 enum class SwitchState : uint8_t {
-  kRunnable,  // "R": preempted or yielded (involuntary)
-  kSleeping,  // "S"
-  kDead,      // "X"
+  kRunnable,         // "R": preempted or yielded (involuntary)
+  kSleeping,         // "S"
+  kDead,             // "X"
+  kUninterruptible,  // "D": blocked on a mutex
 };
 
 // One rt-app activation: one iteration of a phase (see docs/metrics.md for the exact bounds).
@@ -49,6 +52,18 @@ struct Activation {
   Time deadline = kTimeNever;  // absolute deadline, or kTimeNever when the task has none
   Time run_ns = 0;             // CPU time the task received during the activation
 };
+
+// A proxy-execution decision (find_proxy_task() and the wakeup path), for trace markers.
+enum class ProxyAction : uint8_t {
+  kPick,      // donor picked; `task` (the end of its chain) runs on the donor's context
+  kMigrate,   // donor migrated towards `task`, the owner, on to_cpu (proxy_migrate_task())
+  kReturn,    // woken donor return-migrated from from_cpu to to_cpu
+  kPark,      // owner `task` sleeps: the donor is parked on it (sleeping-owner handling)
+  kActivate,  // owner `task` woke: the parked donor is activated on to_cpu
+  kHandoff,   // `task` unlocked: the lock is handed to the donor that was running it
+  kBlock,     // the donor cannot proxy here (proxy_deactivate()): it really sleeps
+};
+std::string_view proxy_action_name(ProxyAction a);
 
 struct RunInfo {
   int nr_cpus = 0;
@@ -76,6 +91,23 @@ class Observer {
                                 MigrateReason) {}
   virtual void on_process_exit(Time, int cpu, const TaskRef&) {}
   virtual void on_activation(const TaskRef&, const Activation&) {}
+
+  // --- locking (workload mutexes; `lock` indexes Workload::mutexes, `lock_name` its name) ---
+  // `p` starts waiting for `lock`, held by `owner`.
+  virtual void on_lock_contend(Time, int cpu, const TaskRef& p, int lock,
+                               std::string_view lock_name, const TaskRef& owner) {}
+  // `p` now holds `lock` (directly, by stealing, or by handoff after waiting).
+  virtual void on_lock_acquire(Time, int cpu, const TaskRef& p, int lock,
+                               std::string_view lock_name) {}
+  virtual void on_lock_release(Time, int cpu, const TaskRef& p, int lock,
+                               std::string_view lock_name) {}
+  // Priority inheritance changed p's effective prio (the kernel's sched_pi_setprio).
+  virtual void on_pi_setprio(Time, int cpu, const TaskRef& p, int oldprio, int newprio) {}
+  // A proxy-execution decision about donor `donor` and task `task` (see ProxyAction).
+  virtual void on_proxy(Time, int cpu, ProxyAction, const TaskRef& donor, const TaskRef& task,
+                        int from_cpu, int to_cpu) {}
+  // A deadlock was detected (the run then ends with exit code 1); `message` names the cycle.
+  virtual void on_deadlock(Time, std::string_view message) {}
   // End of the run: every observer closes what is still open at time `t`.
   virtual void on_finish(Time) {}
 };

@@ -34,12 +34,16 @@ struct SimOptions {
   Time duration = -1;  // overrides the workload's duration when >= 0
   int hz = 250;        // tick frequency (CONFIG_HZ)
   CostModel costs;
-  bool check = false;  // run the invariant checker after every event
-  std::string protocol = "none";
+  bool check = false;             // run the invariant checker after every event
+  std::string protocol = "none";  // none, pi, proxy (= proxy:full), proxy:single-rq, proxy:migrate
+  bool mutex_spin = true;         // optimistic spinning of struct mutex (--no-mutex-spin)
   // Called now and then from the event loop (every ~1M events) with the simulated time and the
   // end time (-1 if open-ended); the CLI uses it for a progress line on a terminal.
   std::function<void(Time now, Time end)> progress;
 };
+
+// The protocols `--protocol` accepts, in the order `compare` lists them by default.
+const std::vector<std::string>& known_protocols();
 
 // Counters the engine reports about itself (not scheduling metrics).
 struct RunStats {

@@ -26,6 +26,8 @@ enum class EventKind : uint8_t {
   kSleep,    // relative sleep of `duration` ns
   kTimer,    // sleep until the next expiry of timer `resource` with period `duration`
   kYield,    // sched_yield()
+  kLock,     // lock mutex `resource` (index into Workload::mutexes)
+  kUnlock,   // unlock mutex `resource`
 };
 
 struct Event {
@@ -79,6 +81,7 @@ struct Workload {
   bool pi_enabled = false;
   std::vector<TaskSpec> tasks;  // file order
   std::vector<TimerSpec> timers;
+  std::vector<std::string> mutexes;   // mutex names, in order of first use in the file
   int max_cpu_named = -1;             // highest CPU in any "cpus" list (for the --cpus default)
   std::vector<std::string> warnings;  // non-fatal remarks from the loader (for `validate`)
 };

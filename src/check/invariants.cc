@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "kernel/kernel.h"
 
 namespace proxysim {
@@ -18,75 +20,100 @@ void InvariantChecker::check() {
   if (!k_.failed()) check_rt_placement();
 }
 
-// A task is in exactly one place: curr of one CPU, queued on one rq, sleeping, on a wake list,
-// or in flight; and it executes only on a CPU of its affinity.
+// A task is in exactly one place: queued on one rq (running or not), on one wake list, in
+// flight, or nowhere (asleep, parked on a sleeping owner, new, dead); its class structures agree
+// with that; it executes only on a CPU of its affinity; a runnable task never waits queued on a
+// CPU outside its affinity; rq->donor is curr or queued there, and curr ends the donor's chain.
 void InvariantChecker::check_task_places() {
   for (int c = 0; c < k_.nr_cpus(); ++c) {
     Rq& rq = k_.cpu_rq(c);
-    if (rq.curr->cpu != c || !rq.curr->on_cpu)
-      return k_.fail(fmt::format("rq {} curr {} has cpu {} on_cpu {}", c, rq.curr->name,
-                                 rq.curr->cpu, rq.curr->on_cpu));
-    if (rq.donor != rq.curr)
-      return k_.fail(fmt::format("rq {} donor {} is not curr {} (no proxy execution here)", c,
-                                 rq.donor->name, rq.curr->name));
-    if (rq.curr != &rq.idle && !rq.curr->cpus_mask.test(c) && rq.curr->migration_pending < 0)
-      return k_.fail(fmt::format("{} runs on cpu {} outside its affinity {}", rq.curr->name, c,
-                                 rq.curr->cpus_mask.to_string()));
+    Task* curr = rq.curr;
+    if (curr->cpu != c || !curr->on_cpu)
+      return k_.fail(fmt::format("rq {} curr {} has cpu {} on_cpu {}", c, curr->name, curr->cpu,
+                                 curr->on_cpu));
+    if (curr != &rq.idle && (curr->state != TaskState::kRunning || curr->on_rq != kTaskOnRqQueued))
+      return k_.fail(fmt::format("rq {} curr {} is not a queued runnable task (state {}, on_rq {})",
+                                 c, curr->name, static_cast<int>(curr->state), curr->on_rq));
+    if (curr != &rq.idle && !curr->cpus_mask.test(c) && curr->migration_pending < 0)
+      return k_.fail(fmt::format("{} runs on cpu {} outside its affinity {}", curr->name, c,
+                                 curr->cpus_mask.to_string()));
+    if (rq.donor != curr) {
+      Task* d = rq.donor;
+      if (d == &rq.idle || d->cpu != c || d->on_rq != kTaskOnRqQueued || !k_.is_proxy())
+        return k_.fail(fmt::format("rq {} donor {} is neither curr {} nor a queued donor", c,
+                                   d->name, curr->name));
+      Task* t = d;
+      for (size_t n = 0; t->blocked_on && t->blocked_on->owner && n <= k_.tasks().size(); ++n)
+        t = t->blocked_on->owner;
+      if (t != curr)
+        return k_.fail(fmt::format("rq {} curr {} is not the end of donor {}'s chain (ends at {})",
+                                   c, curr->name, d->name, t->name));
+    }
   }
   for (auto& t : k_.tasks()) {
     Task* p = t.get();
-    int places = 0;
     Rq& rq = k_.task_rq(p);
-    if (p->on_cpu) {
-      ++places;
-      if (rq.curr != p)
-        return k_.fail(fmt::format("{} on_cpu but not curr of cpu {}", p->name, p->cpu));
-    }
-    bool queued = false;
-    if (p->sched_class == k_.fair_class())
-      queued = p->se.in_tree;
-    else if (p->sched_class == k_.rt_class())
-      queued = p->rt.on_list;
-    else if (p->sched_class == k_.dl_class())
-      queued = p->dl.on_tree;
-    if (queued) {
-      if (p->on_cpu && p->sched_class != k_.rt_class() && p->sched_class != k_.dl_class())
-        return k_.fail(fmt::format("{} is curr and in the fair tree", p->name));
-      if (!p->on_cpu) ++places;
-      if (p->on_rq != kTaskOnRqQueued)
-        return k_.fail(fmt::format("{} in its class queue with on_rq={}", p->name, p->on_rq));
-    }
     bool on_wake_list = false;
     for (Task* w : rq.wake_list) on_wake_list |= w == p;
     bool in_flight = false;
     for (Task* w : rq.incoming) in_flight |= w == p;
-    if (on_wake_list) ++places;
-    if (in_flight) ++places;
+    const bool queued = p->on_rq == kTaskOnRqQueued;
+    int places = queued + on_wake_list + in_flight;
+    if (places > 1)
+      return k_.fail(fmt::format("{} is in {} places (queued {}, wake list {}, in flight {})",
+                                 p->name, places, queued, on_wake_list, in_flight));
+    if (in_flight != (p->on_rq == kTaskOnRqMigrating))
+      return k_.fail(fmt::format("{} in flight {} but on_rq {}", p->name, in_flight, p->on_rq));
+    if (p->on_cpu && rq.curr != p)
+      return k_.fail(fmt::format("{} on_cpu but not curr of cpu {}", p->name, p->cpu));
+    // The class's own structures.
+    bool in_class;
+    if (p->sched_class == k_.fair_class())
+      in_class = p->se.on_rq && (p->se.in_tree || rq.cfs.curr == p);
+    else if (p->sched_class == k_.rt_class())
+      in_class = p->rt.on_list;
+    else
+      in_class = p->dl.on_tree || (queued && p->dl.dl_throttled);
+    if (queued != in_class)
+      return k_.fail(fmt::format("{} on_rq {} but in its {} queue: {}", p->name, p->on_rq,
+                                 p->sched_class->name(), in_class));
     switch (p->state) {
       case TaskState::kNew:
       case TaskState::kDead:
-        if (places)
-          return k_.fail(fmt::format("{} is {} but placed", p->name,
-                                     p->state == TaskState::kDead ? "dead" : "new"));
+        if (places || p->on_cpu)
+          return k_.fail(fmt::format("{} is dead or new but placed", p->name));
         break;
       case TaskState::kSleeping:
-        if (p->on_cpu && rq.curr == p) break;  // about to schedule out in this event
-        if (places > (p->se.sched_delayed ? 1 : 0))
-          return k_.fail(fmt::format("{} sleeps but is placed {} times", p->name, places));
+        if (on_wake_list || (queued && !p->se.sched_delayed && !(p->blocked_on && k_.is_proxy())))
+          return k_.fail(
+              fmt::format("{} sleeps but is queued (not delayed, not a blocked donor)", p->name));
         break;
       case TaskState::kWaking:
-        if (!on_wake_list || places != 1)
-          return k_.fail(fmt::format("{} waking but on wake list: {}, places {}", p->name,
-                                     on_wake_list, places));
+        if (!on_wake_list) return k_.fail(fmt::format("{} is waking but on no wake list", p->name));
         break;
       case TaskState::kRunning:
-        if (in_flight && p->on_rq != kTaskOnRqMigrating)
-          return k_.fail(fmt::format("{} in flight with on_rq={}", p->name, p->on_rq));
-        if (places != 1 && !(p->policy == Policy::kDeadline && p->dl.dl_throttled && places == 0))
-          return k_.fail(fmt::format("runnable {} is in {} places (on_cpu {}, on_rq {}, cpu {})",
-                                     p->name, places, p->on_cpu, p->on_rq, p->cpu));
+        if (!queued && !in_flight)
+          return k_.fail(fmt::format("runnable {} is neither queued nor in flight", p->name));
+        if (queued && !p->blocked_on && !p->cpus_mask.test(p->cpu) && p->migration_pending < 0)
+          return k_.fail(
+              fmt::format("runnable {} is queued on cpu {} outside its affinity {} "
+                          "(a donor left the blocked state without return migration)",
+                          p->name, p->cpu, p->cpus_mask.to_string()));
         break;
     }
+  }
+  // Mutexes: waiters and blocked_on agree; owners hold what they own.
+  for (Mutex& m : k_.mutexes()) {
+    if (m.owner && std::find(m.owner->held.begin(), m.owner->held.end(), &m) == m.owner->held.end())
+      return k_.fail(fmt::format("{} owns {} but does not hold it", m.owner->name, m.name));
+    for (Task* w : m.waiters)
+      if (w == m.owner)
+        return k_.fail(fmt::format("{} waits for {} which it owns", w->name, m.name));
+  }
+  for (auto& t : k_.tasks()) {
+    Mutex* m = t->blocked_on;
+    if (m && std::find(m->waiters.begin(), m->waiters.end(), t.get()) == m->waiters.end())
+      return k_.fail(fmt::format("{} is blocked on {} but not in its wait list", t->name, m->name));
   }
 }
 
@@ -129,7 +156,9 @@ void InvariantChecker::check_rt_placement() {
                                             k_.costs().idle_exit + k_.costs().jitter_max);
   for (auto& t : k_.tasks()) {
     Task* p = t.get();
-    if (p->sched_class != k_.rt_class() || !p->rt.on_list || p->on_cpu) {
+    // Blocked donors are not runnable; the donor of a proxy is, in effect, running.
+    if (p->sched_class != k_.rt_class() || !p->rt.on_list || p->on_cpu || p->blocked_on ||
+        k_.task_rq(p).donor == p) {
       p->rt_wait_since = -1;
       continue;
     }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -19,8 +20,9 @@ namespace proxysim {
 namespace {
 
 struct CommonOptions {
-  int cpus = 0;  // 0 = from the workload
-  std::string protocol = "none";
+  int cpus = 0;          // 0 = from the workload
+  std::string protocol;  // empty: "pi" if the workload sets pi_enabled, else "none"
+  bool no_mutex_spin = false;
   std::string duration;
   uint64_t seed = 1;
   std::string costs = "default";
@@ -74,8 +76,11 @@ void add_common(CLI::App* app, CommonOptions* o) {
                   "number of CPUs (default: highest CPU named in the workload + 1, or 4)")
       ->check(CLI::Range(1, 4096));
   app->add_option("--protocol", o->protocol,
-                  "lock protocol: none (the only one until locking lands)")
-      ->default_str("none");
+                  "lock protocol: none (struct mutex), pi (rt_mutex priority inheritance), "
+                  "proxy (= proxy:full), proxy:single-rq, proxy:migrate; default: pi if the "
+                  "workload sets global.pi_enabled, else none");
+  app->add_flag("--no-mutex-spin", o->no_mutex_spin,
+                "turn off optimistic spinning of struct mutex waiters (none and proxy)");
   app->add_option("--duration", o->duration,
                   "simulated seconds (decimal allowed), overriding global.duration");
   app->add_option("--seed", o->seed, "seed of the PRNG (printed in every output)")
@@ -98,21 +103,26 @@ void add_common(CLI::App* app, CommonOptions* o) {
                 "rt-app 1.0 semantics where it differs from rt-app HEAD (task-level loop)");
 }
 
-int run_workload(const Workload& w, const CommonOptions& o) {
+// Runs `w` under `protocol` with the common options. On success fills *out.
+Status simulate_one(const Workload& w, const CommonOptions& o, const std::string& protocol,
+                    const std::string& trace_path, RunMetrics* out) {
   SimOptions opt;
   opt.nr_cpus = o.cpus > 0 ? o.cpus : (w.max_cpu_named >= 0 ? w.max_cpu_named + 1 : 4);
   opt.seed = o.seed;
   opt.check = o.check;
-  if (o.protocol != "none")
-    return report(Status::invalid(fmt::format(
-        "--protocol {}: unknown protocol (this version models no locks; available: none)",
-        o.protocol)));
-  opt.protocol = o.protocol;
+  const auto& known = known_protocols();
+  if (std::find(known.begin(), known.end(), protocol) == known.end())
+    return Status::invalid(
+        fmt::format("--protocol {}: unknown protocol (expected none, pi, proxy, proxy:single-rq, "
+                    "proxy:migrate or proxy:full)",
+                    protocol));
+  opt.protocol = protocol;
+  opt.mutex_spin = !o.no_mutex_spin;
   if (!o.duration.empty() && !parse_seconds(o.duration, &opt.duration))
-    return report(
-        Status::invalid(fmt::format("--duration {}: expected seconds, e.g. 2 or 0.5", o.duration)));
+    return Status::invalid(
+        fmt::format("--duration {}: expected seconds, e.g. 2 or 0.5", o.duration));
   std::string err;
-  if (!CostModel::parse(o.costs, &opt.costs, &err)) return report(Status::invalid(err));
+  if (!CostModel::parse(o.costs, &opt.costs, &err)) return Status::invalid(err);
   if (o.jitter > 0) opt.costs.jitter_max = o.jitter;
   if (!o.quiet && isatty(STDERR_FILENO)) {
     opt.progress = [](Time now, Time end) {
@@ -124,14 +134,13 @@ int run_workload(const Workload& w, const CommonOptions& o) {
       std::fflush(stderr);
     };
   }
-
   std::vector<Observer*> observers;
   MetricsCollector metrics;
   observers.push_back(&metrics);
   std::unique_ptr<FtraceWriter> trace;
-  if (!o.trace.empty()) {
-    Status s = FtraceWriter::open(o.trace, &trace);
-    if (!s.is_ok()) return report(s);
+  if (!trace_path.empty()) {
+    Status s = FtraceWriter::open(trace_path, &trace);
+    if (!s.is_ok()) return s;
     observers.push_back(trace.get());
   }
   RunStats stats;
@@ -141,16 +150,71 @@ int run_workload(const Workload& w, const CommonOptions& o) {
     Status c = trace->close();
     if (s.is_ok() && !c.is_ok()) s = c;
   }
-  if (!s.is_ok()) return report(s);
-  RunMetrics m = metrics.result(stats);
-  if (!o.metrics.empty()) {
-    JsonOptions jo;
-    jo.wall = !o.no_wall;
-    Status ws;
-    if (!write_file(o.metrics, metrics_json(m, jo), &ws)) return report(ws);
+  *out = metrics.result(stats);
+  return s;
+}
+
+std::string default_protocol(const Workload& w, const CommonOptions& o) {
+  return o.protocol.empty() ? (w.pi_enabled ? "pi" : "none") : o.protocol;
+}
+
+int write_metrics(const CommonOptions& o, const std::vector<RunMetrics>& runs, bool several) {
+  if (o.metrics.empty()) return 0;
+  JsonOptions jo;
+  jo.wall = !o.no_wall;
+  Status ws;
+  std::string text = several ? metrics_json(runs, jo) : metrics_json(runs.front(), jo);
+  if (!write_file(o.metrics, text, &ws)) return report(ws);
+  return 0;
+}
+
+int run_workload(const Workload& w, const CommonOptions& o) {
+  RunMetrics m;
+  Status s = simulate_one(w, o, default_protocol(w, o), o.trace, &m);
+  if (s.code() == StatusCode::kWorkloadFailed && !m.deadlocks.empty()) {
+    // A deadlock is a result: report it, keep the metrics that name it, exit 1.
+    if (int rc = write_metrics(o, {m}, false)) return rc;
+    return report(s);
   }
+  if (!s.is_ok()) return report(s);
+  if (int rc = write_metrics(o, {m}, false)) return rc;
   if (!o.quiet) std::fputs(summary_table(m).c_str(), stdout);
   return 0;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// `compare`: the same workload under each protocol; one side-by-side table, one JSON.
+int compare_workload(const Workload& w, const CommonOptions& o,
+                     const std::vector<std::string>& protocols) {
+  std::vector<RunMetrics> runs;
+  int rc = 0;
+  for (const std::string& p : protocols) {
+    RunMetrics m;
+    std::string trace;
+    if (!o.trace.empty()) trace = o.trace + "." + p;
+    Status s = simulate_one(w, o, p, trace, &m);
+    if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal)
+      return report(s);
+    if (!s.is_ok()) {
+      std::fprintf(stderr, "proxysim: %s: %s\n", p.c_str(), s.message().c_str());
+      rc = std::max(rc, s.exit_code());
+    }
+    runs.push_back(std::move(m));
+  }
+  if (int wrc = write_metrics(o, runs, true)) return wrc;
+  if (!o.quiet) std::fputs(compare_table(runs).c_str(), stdout);
+  return rc;
 }
 
 int load(const std::string& file, const CommonOptions& o, Workload* w) {
@@ -186,7 +250,19 @@ int main(int argc, char** argv) {
   validate->add_option("FILE", val_file, "rt-app JSON workload")->required();
   validate->add_flag("--rt-app-1.0", val_o.rtapp_1_0, "rt-app 1.0 semantics");
 
-  CLI::App* demo = app.add_subcommand("demo", "run the built-in multi-class scenario");
+  CommonOptions cmp_o;
+  std::string cmp_file, cmp_protocols = "none,pi,proxy";
+  CLI::App* compare = app.add_subcommand(
+      "compare", "simulate a workload under several protocols and compare them side by side");
+  compare->add_option("FILE", cmp_file, "rt-app JSON workload")->required();
+  compare
+      ->add_option("--protocols", cmp_protocols,
+                   "comma-separated protocols (with --trace F, each run writes F.<protocol>)")
+      ->default_str("none,pi,proxy");
+  add_common(compare, &cmp_o);
+
+  CLI::App* demo = app.add_subcommand(
+      "demo", "run the built-in priority-inversion scenarios under each protocol and compare");
   add_common(demo, &demo_o);
 
   try {
@@ -214,18 +290,29 @@ int main(int argc, char** argv) {
                     : fmt::format("{} s", static_cast<double>(w.duration) / 1e9).c_str());
     return 0;
   }
-  if (*demo) {
+  if (*compare) {
     Workload w;
-    LoadOptions lo;
-    Status s = load_workload_from_string(kDemoWorkload, "demo.json", lo, &w);
-    if (!s.is_ok()) return report(s);
-    if (demo_o.cpus == 0) demo_o.cpus = 2;
-    std::printf(
-        "proxysim demo: video (SCHED_DEADLINE 4/16.7 ms), audio (FIFO 50), logger (FIFO 10 "
-        "pinned to CPU 1), ui (nice -5), 3 x build (nice 0), backup (nice 10) on %d "
-        "CPUs for 2 s\n\n",
-        demo_o.cpus);
-    return run_workload(w, demo_o);
+    if (int rc = load(cmp_file, cmp_o, &w)) return rc;
+    std::vector<std::string> protocols = split_list(cmp_protocols);
+    if (protocols.empty()) return report(Status::invalid("--protocols: empty list"));
+    return compare_workload(w, cmp_o, protocols);
+  }
+  if (*demo) {
+    int rc = 0;
+    int n = 0;
+    for (const DemoScenario& sc : demo_scenarios()) {
+      Workload w;
+      Status s = load_workload_from_string(sc.json, "demo.json", LoadOptions{}, &w);
+      if (!s.is_ok()) return report(s);
+      CommonOptions o = demo_o;
+      if (o.cpus == 0) o.cpus = sc.cpus;
+      o.metrics.clear();
+      std::printf("%s== demo %d: %s\n%s\n\n", n ? "\n" : "", n + 1, sc.name, sc.explanation);
+      ++n;
+      std::fflush(stdout);
+      rc = std::max(rc, compare_workload(w, o, sc.protocols));
+    }
+    return rc;
   }
   return 2;
 }

@@ -22,14 +22,14 @@ constexpr int kImbalancePct = 117;               // sd->imbalance_pct for MC dom
 constexpr int kCacheNiceTries = 1;               // sd->cache_nice_tries (MC)
 
 // Fair tasks that could run and are not running: candidates for detach_tasks().
-void queued_fair(Rq& rq, std::vector<Task*>* out) {
+void queued_fair(Kernel& k, Rq& rq, std::vector<Task*>* out) {
   out->clear();
   std::vector<Task*> stack;
   if (rq.cfs.root) stack.push_back(rq.cfs.root);
   while (!stack.empty()) {
     Task* t = stack.back();
     stack.pop_back();
-    if (!t->se.sched_delayed && !t->on_cpu) out->push_back(t);
+    if (!t->se.sched_delayed && k.task_is_pushable(t)) out->push_back(t);
     if (t->se.left) stack.push_back(t->se.left);
     if (t->se.right) stack.push_back(t->se.right);
   }
@@ -86,7 +86,7 @@ void Kernel::sched_balance_rq(Rq& rq, MigrateReason why) {
     nr_move = 32;  // sysctl_sched_nr_migrate
   }
   std::vector<Task*> cand;
-  queued_fair(src, &cand);
+  queued_fair(*this, src, &cand);
   int moved = 0;
   bool hot_skipped = false;
   for (Task* p : cand) {

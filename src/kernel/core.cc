@@ -46,7 +46,19 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
     rq->curr = rq->donor = &idle;
     rqs_.push_back(std::move(rq));
   }
+  parse_protocol(opt_.protocol, &protocol_);
+  mutexes_.resize(w_.mutexes.size());
+  for (size_t i = 0; i < mutexes_.size(); ++i) {
+    mutexes_[i].id = static_cast<int>(i);
+    mutexes_[i].name = w_.mutexes[i];
+  }
   if (opt_.check) checker_ = std::make_unique<InvariantChecker>(*this);
+}
+
+const std::vector<std::string>& known_protocols() {
+  static const std::vector<std::string> k = {
+      "none", "pi", "proxy", "proxy:single-rq", "proxy:migrate", "proxy:full"};
+  return k;
 }
 
 Kernel::~Kernel() = default;
@@ -231,6 +243,17 @@ void Kernel::wakeup_preempt(Rq& rq, Task* p, int wake_flags) {
   }
 }
 
+Time Kernel::update_se(Rq& rq) {
+  Task* donor = rq.donor;
+  Time delta = now_ - donor->se.exec_start;
+  if (delta <= 0) return 0;
+  donor->se.exec_start = now_;
+  Task* curr = rq.curr;
+  curr->se.exec_start = now_;
+  curr->se.sum_exec_runtime += delta;
+  return delta;
+}
+
 void Kernel::update_curr(Rq& rq) {
   if (rq.donor != &rq.idle) rq.donor->sched_class->update_curr(rq);
 }
@@ -242,21 +265,50 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
   if (p->state != TaskState::kSleeping) return;
   ctx_cpu_ = waker_cpu;
   for (Observer* o : obs_) o->on_sched_waking(now_, waker_cpu, ref(p), p->cpu);
-  if (p->on_rq) {
-    // ttwu_runnable(): still queued (fair delayed dequeue); requeue where it is.
-    Rq& rq = task_rq(p);
+  bool returning = false;
+  if (p->on_rq == kTaskOnRqMigrating) {
+    // A donor in flight (proxy migration) was given the lock: it lands runnable and the landing
+    // path sends it back through this gate (handle_migrate_arrive()).
     p->state = TaskState::kRunning;
-    p->sched_class->enqueue_task(rq, p, ENQUEUE_DELAYED | ENQUEUE_WAKEUP);
-    for (Observer* o : obs_) o->on_sched_wakeup(now_, rq.cpu, ref(p), rq.cpu, false);
-    wakeup_preempt(rq, p, wake_flags);
     return;
   }
+  if (p->on_rq) {
+    // ttwu_runnable(): still queued: a fair delayed dequeue, or a blocked donor.
+    Rq& rq = task_rq(p);
+    if (p->proxy_migrated && !p->on_cpu && (p->cpu != p->wake_cpu || !p->cpus_mask.test(p->cpu))) {
+      // proxy_needs_return(): the donor sits where it is only as a scheduling context. Take it
+      // off this rq (first dropping it as the rq's donor, as proxy_resched_idle() does) and let
+      // the full wakeup below choose a CPU it may run on.
+      if (rq.donor == p) {
+        update_curr(rq);
+        p->sched_class->put_prev_task(rq, p, &rq.idle);
+        rq.donor = &rq.idle;
+        resched_curr(rq);
+      }
+      deactivate_task(rq, p, DEQUEUE_SLEEP | DEQUEUE_SPECIAL);
+      returning = true;
+    } else {
+      p->state = TaskState::kRunning;
+      p->proxy_migrated = false;
+      if (p->se.sched_delayed)
+        p->sched_class->enqueue_task(rq, p, ENQUEUE_DELAYED | ENQUEUE_WAKEUP);
+      for (Observer* o : obs_) o->on_sched_wakeup(now_, rq.cpu, ref(p), rq.cpu, false);
+      wakeup_preempt(rq, p, wake_flags);
+      return;
+    }
+  }
   p->state = TaskState::kWaking;
+  int prev_cpu = p->cpu;
   int cpu = p->sched_class->select_task_rq(p, p->wake_cpu, wake_flags | WF_TTWU);
+  if (returning) {
+    p->proxy_migrated = false;
+    for (Observer* o : obs_)
+      o->on_proxy(now_, waker_cpu, ProxyAction::kReturn, ref(p), ref(p), prev_cpu, cpu);
+  }
   if (cpu != p->cpu) {
     wake_flags |= WF_MIGRATED;
     p->sched_class->migrate_task_rq(p, cpu);
-    trace_migrate(p, p->cpu, cpu, MigrateReason::kWakeup);
+    trace_migrate(p, p->cpu, cpu, returning ? MigrateReason::kReturn : MigrateReason::kWakeup);
     p->cpu = cpu;
   }
   p->wake_cpu = cpu;
@@ -279,6 +331,8 @@ void Kernel::ttwu_do_activate(Rq& rq, Task* p, int wake_flags) {
   for (Observer* o : obs_) o->on_sched_wakeup(now_, rq.cpu, ref(p), rq.cpu, false);
   wakeup_preempt(rq, p, wake_flags);
   p->sched_class->task_woken(rq, p);
+  if (protocol_ == Protocol::kProxyFull && !p->blocked_head.empty())
+    activate_blocked_waiters(p, rq.cpu);
 }
 
 Time Kernel::cross_cpu_delay(Time base, int target_cpu) {
@@ -330,6 +384,13 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
 void Kernel::handle_migrate_arrive(Task* p, int cpu) {
   Rq& rq = cpu_rq(cpu);
   rq.incoming.erase(std::find(rq.incoming.begin(), rq.incoming.end(), p));
+  if (p->proxy_migrated && !p->blocked_on && !p->cpus_mask.test(cpu)) {
+    // A donor that got its lock while in flight must not run here: through the waking gate.
+    p->on_rq = 0;
+    p->state = TaskState::kSleeping;
+    try_to_wake_up(p, cpu, WF_TTWU);
+    return;
+  }
   activate_task(rq, p, ENQUEUE_MIGRATED);
   wakeup_preempt(rq, p, 0);
   p->sched_class->task_woken(rq, p);
@@ -381,11 +442,17 @@ void Kernel::schedule(Rq& rq) {
   Task* prev = rq.curr;
   update_curr(rq);
   consume_progress(rq);
+  Task* prev_donor = rq.donor;
   bool blocking = prev != &rq.idle && prev->state != TaskState::kRunning;
   if (blocking) {
-    int flags = DEQUEUE_SLEEP;
-    if (prev->state == TaskState::kDead) flags |= DEQUEUE_SPECIAL;
-    deactivate_task(rq, prev, flags);
+    // try_to_block_task(): with proxy execution a task blocked on a mutex stays queued as a
+    // potential donor.
+    bool keep = is_proxy() && prev->blocked_on && task_on_rq_queued(prev);
+    if (!keep) {
+      int flags = DEQUEUE_SLEEP;
+      if (prev->state == TaskState::kDead || prev->blocked_on) flags |= DEQUEUE_SPECIAL;
+      deactivate_task(rq, prev, flags);
+    }
   }
   // migration_cpu_stop(): a running task whose affinity excludes this CPU is taken off it.
   int migrate_to = -1;
@@ -394,35 +461,71 @@ void Kernel::schedule(Rq& rq) {
     prev->migration_pending = -1;
     deactivate_task(rq, prev, DEQUEUE_MIGRATING);
   }
-  Task* next = pick_next_task(rq, prev);
-  put_prev_set_next(rq, prev, next);
+  Task* next_donor = nullptr;
+  Task* next = nullptr;
+  for (int guard = 0;; ++guard) {
+    if (guard > 10000) {
+      fail("pick_next_task()/find_proxy_task() did not settle after 10000 re-picks");
+      next_donor = next = &rq.idle;
+      break;
+    }
+    next_donor = next = pick_next_task(rq, prev_donor);
+    if (is_proxy() && next_donor->blocked_on) {
+      next = find_proxy_task(rq, next_donor);
+      if (!next) continue;  // the chain changed: pick again
+      if (next == &rq.idle) next_donor = next;
+    }
+    break;
+  }
+  put_prev_set_next(rq, prev_donor, next_donor);
   if (next != prev) {
-    context_switch(rq, prev, next, blocking);
-  } else if (next != &rq.idle) {
-    program_continue(rq, next);  // e.g. after a yield that picked the same task
+    context_switch(rq, prev, next, next_donor, blocking);
+  } else {
+    if (next_donor != prev_donor) {
+      // Same execution context, new scheduling context: no sched_switch in the kernel's trace,
+      // but the observers learn who donates now.
+      rq.donor = next_donor;
+      for (Observer* o : obs_)
+        o->on_sched_switch(now_, rq.cpu, ref(prev), SwitchState::kRunnable, ref(next),
+                           ref(next_donor));
+    }
+    if (next != &rq.idle) program_continue(rq, next);  // e.g. after a yield that kept the CPU
   }
   if (migrate_to >= 0) send_in_flight(prev, migrate_to, MigrateReason::kAffinity);
   run_balance_callbacks(rq);
 }
 
-void Kernel::context_switch(Rq& rq, Task* prev, Task* next, bool blocking) {
+void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bool blocking) {
   SwitchState st = SwitchState::kRunnable;
   if (prev->state == TaskState::kDead)
     st = SwitchState::kDead;
+  else if (blocking && prev->blocked_on)
+    st = SwitchState::kUninterruptible;
   else if (blocking)
     st = SwitchState::kSleeping;
+  if (prev != &rq.idle) {
+    // Spinners on locks prev holds give up when it leaves the CPU; prev stops spinning too.
+    stop_spinners_of(prev);
+    if (prev->spinning_on) {
+      auto& sp = prev->spinning_on->spinners;
+      sp.erase(std::find(sp.begin(), sp.end(), prev));
+      prev->spinning_on = nullptr;
+    }
+  }
   if (prev != &rq.idle) {
     if (blocking)
       ++prev->nvcsw;
     else
       ++prev->nivcsw;
   }
-  for (Observer* o : obs_) o->on_sched_switch(now_, rq.cpu, ref(prev), st, ref(next), ref(next));
+  for (Observer* o : obs_)
+    o->on_sched_switch(now_, rq.cpu, ref(prev), st, ref(next), ref(next_donor));
   update_other_load_avgs(rq);
   prev->on_cpu = false;
   next->on_cpu = true;
   if (prev != &rq.idle) rq.busy_ns += now_ - rq.exec_start;
-  rq.curr = rq.donor = next;
+  rq.curr = next;
+  rq.donor = next_donor;
   rq.exec_start = now_;
   rq.work_gen++;
   if (next == &rq.idle) {
@@ -575,8 +678,7 @@ Status Kernel::run(RunStats* stats) {
     if (progress_cb_ && (events_ & 0xfffff) == 0) progress_cb_(now_, end_time_);
   }
   if (!fail_status_.is_ok()) return fail_status_;
-  if (!workload_status_.is_ok()) return workload_status_;
-  if (end_time_ >= 0 && live_tasks_ > 0) now_ = end_time_;
+  if (end_time_ >= 0 && live_tasks_ > 0 && workload_status_.is_ok()) now_ = end_time_;
   // Close the accounting of what is running at the end.
   for (auto& rq : rqs_) {
     ctx_cpu_ = rq->cpu;
@@ -587,7 +689,9 @@ Status Kernel::run(RunStats* stats) {
     stats->sim_time = now_;
     stats->events = events_;
   }
-  return Status::ok();
+  // A workload failure (deadlock, bad unlock) ends the run where it happened; the observers
+  // have closed their accounts, so the metrics describe the run up to that point.
+  return workload_status_;
 }
 
 }  // namespace proxysim

@@ -114,10 +114,8 @@ class DlClass final : public SchedClass {
   // update_curr_dl()
   void update_curr(Rq& rq) override {
     Task* curr = rq.donor;
-    Time delta = k_.now() - curr->se.exec_start;
+    Time delta = k_.update_se(rq);
     if (delta <= 0) return;
-    curr->se.exec_start = k_.now();
-    curr->se.sum_exec_runtime += delta;
     k_.update_curr_dl_se(rq, &curr->dl, delta);
   }
 

@@ -282,10 +282,8 @@ class FairClass final : public SchedClass {
   void update_curr(Rq& rq) override {
     Task* curr = rq.donor;
     CfsRq& cfs = rq.cfs;
-    Time delta = k_.now() - curr->se.exec_start;
+    Time delta = k_.update_se(rq);
     if (delta <= 0) return;
-    curr->se.exec_start = k_.now();
-    curr->se.sum_exec_runtime += delta;
     curr->se.vruntime += calc_delta_fair(delta, curr->se);
     bool resched = update_deadline(curr);
     update_min_vruntime(cfs);

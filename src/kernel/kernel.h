@@ -100,6 +100,27 @@ struct Rq {
 
 enum class ClassId : uint8_t { kDl, kRt, kFair, kIdle };
 
+// A workload mutex. Which kernel lock it models depends on the protocol: struct mutex (none,
+// proxy) or rt_mutex (pi).
+//
+// Invariants:
+//  1. Every task in `waiters` has blocked_on == this, and every task whose blocked_on == this is
+//     in `waiters` (exactly once).
+//  2. owner is nullptr or holds this mutex in its `held` list; owner is never in `waiters`.
+//  3. pi: waiters are ordered by (waiter prio, arrival sequence); otherwise by arrival (FIFO).
+struct Mutex {
+  int id = 0;
+  std::string name;
+  Task* owner = nullptr;
+  std::vector<Task*> waiters;
+  bool handoff = false;         // MUTEX_FLAG_HANDOFF: the next unlock hands over to waiters[0]
+  std::vector<Task*> spinners;  // tasks spinning on the owner (mutex_optimistic_spin())
+};
+
+enum class Protocol : uint8_t { kNone, kPi, kProxySingleRq, kProxyMigrate, kProxyFull };
+bool parse_protocol(const std::string& s, Protocol* out);
+const char* protocol_name(Protocol p);
+
 class Kernel {
  public:
   Kernel(const Workload& w, const SimOptions& opt, const std::vector<Observer*>& observers);
@@ -137,8 +158,18 @@ class Kernel {
   void move_queued_task(Task* p, int dest_cpu, MigrateReason why);
   void send_in_flight(Task* p, int dest_cpu, MigrateReason why);
   bool can_migrate_to(const Task* p, int cpu) const { return p->cpus_mask.test(cpu); }
+  // task_is_pushable(): RT/DL push/pull and load balancing may move p. Never the running task,
+  // a pinned one, a blocked donor, or the rq's donor: donor and proxy move only as proxy
+  // execution decides (Linux 6.17 "Fix proxy/current (push,pull)ability").
+  bool task_is_pushable(const Task* p) const {
+    return !p->on_cpu && p->nr_cpus_allowed > 1 && !p->blocked_on && rqs_[p->cpu]->donor != p;
+  }
   bool task_running(const Task* p) const { return p->on_cpu; }
   void update_curr(Rq& rq);
+  // update_se(): the time since the donor's exec_start. Linux 6.17 "Fix runtime accounting w/
+  // split exec & sched contexts": sum_exec_runtime goes to rq->curr (who really ran), the
+  // class's virtual time / budget (charged by the caller) to the donor. Returns the delta.
+  Time update_se(Rq& rq);
   // The fair server consumed `delta` of CPU time on rq (dl_server_update).
   void dl_server_update(Rq& rq, Time delta);
   void dl_server_start(Rq& rq);
@@ -184,6 +215,24 @@ class Kernel {
   void run_balance_callbacks(Rq& rq);
   void update_curr_dl_se(Rq& rq, DlEntity* dl, Time delta);
 
+  // locking (src/locking/mutex.cc) and proxy execution (proxy.cc)
+  bool is_proxy() const { return protocol_ >= Protocol::kProxySingleRq; }
+  Protocol protocol() const { return protocol_; }
+  bool mutex_lock(Rq& rq, Task* p, int id, bool retry);
+  void mutex_unlock(Rq& rq, Task* p, int id);
+  void lock_acquired(Rq& rq, Task* p, Mutex* m);
+  bool detect_deadlock(Task* p, Mutex* m);
+  void wake_waiter(Rq& rq, Task* w);
+  Task* pi_top_waiter(Task* p);
+  void pi_adjust_chain(Task* owner);
+  void rt_mutex_setprio(Task* p, Task* pi_task);
+  Task* find_proxy_task(Rq& rq, Task* donor);
+  void proxy_deactivate(Rq& rq, Task* donor);
+  void proxy_migrate_task(Rq& rq, Task* p, Task* owner, int target);
+  void activate_blocked_waiters(Task* owner, int cpu);
+  void stop_spinners_of(Task* owner);
+  std::vector<Mutex>& mutexes() { return mutexes_; }
+
   // Observers
   TaskRef ref(const Task* p) const;
   void trace_migrate(Task* p, int from, int to, MigrateReason why);
@@ -203,7 +252,7 @@ class Kernel {
   void schedule(Rq& rq);
   Task* pick_next_task(Rq& rq, Task* prev);
   void put_prev_set_next(Rq& rq, Task* prev, Task* next);
-  void context_switch(Rq& rq, Task* prev, Task* next, bool blocking);
+  void context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bool blocking);
   Time cross_cpu_delay(Time base, int target_cpu);
   void handle_migrate_arrive(Task* p, int cpu);
   void phase_enter(Task* p);
@@ -249,7 +298,11 @@ class Kernel {
   std::unique_ptr<class InvariantChecker> checker_;
   uint64_t dl_total_bw_ = 0;
   int distribute_prev_ = -1;  // cpumask_any_and_distribute() state
-  Status workload_status_;    // a workload error found while running (exit 1)
+  Protocol protocol_ = Protocol::kNone;
+  std::vector<Mutex> mutexes_;
+  uint64_t waiter_seq_ = 0;
+  std::vector<Task*> proxy_chain_;  // scratch for find_proxy_task()
+  Status workload_status_;          // a workload error found while running (exit 1)
 
  public:
   // Kernel-wide helpers for classes.

@@ -7,6 +7,8 @@
 // previous iteration (so wakeup latency and timer slack count against it), or the time the
 // iteration began when there was none. Its end is when the iteration's work is done: when the
 // task reaches the iteration's trailing sleep/timer, or finishes its last event.
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "kernel/kernel.h"
@@ -81,6 +83,13 @@ void Kernel::program_block(Rq& rq, Task* p, Time until) {
 
 void Kernel::program_exit(Rq& rq, Task* p) {
   activation_end(p, kTimeNever);
+  for (Mutex* m : p->held) {
+    if (m->waiters.empty()) continue;
+    std::string msg = fmt::format("deadlock at {} ns: {} exits holding {}, which {} waits for",
+                                  now_, p->name, m->name, m->waiters.front()->name);
+    for (Observer* o : obs_) o->on_deadlock(now_, msg);
+    if (workload_status_.is_ok()) workload_status_ = Status::workload_failed(msg);
+  }
   p->state = TaskState::kDead;
   for (Observer* o : obs_) o->on_process_exit(now_, rq.cpu, ref(p));
   --live_tasks_;
@@ -103,7 +112,7 @@ void Kernel::program_continue(Rq& rq, Task* p) {
         return;
       }
       phase_enter(p);
-      if (p->spec->delay > 0) {
+      if (p->spec->delay > now_) {  // an absolute delay from t0: none left if started late
         s.resume_after_block = true;
         program_block(rq, p, p->spec->delay);
         return;
@@ -164,6 +173,16 @@ void Kernel::program_continue(Rq& rq, Task* p) {
           s.resume_after_block = true;  // complete the event without blocking
           continue;
         }
+        case EventKind::kLock:
+          if (mutex_lock(rq, p, e.resource, /*retry=*/false)) {
+            s.resume_after_block = true;  // acquired: the event is done
+            continue;
+          }
+          return;  // spinning on the owner, or blocked (the caller reschedules)
+        case EventKind::kUnlock:
+          mutex_unlock(rq, p, e.resource);
+          s.resume_after_block = true;
+          continue;
         case EventKind::kYield:
           s.resume_after_block = true;
           p->sched_class->yield_task(rq);
@@ -172,6 +191,14 @@ void Kernel::program_continue(Rq& rq, Task* p) {
       }
     }
     // An event in progress.
+    if (s.kind == EventKind::kLock) {
+      // Woken after an unlock, handed the lock, or done spinning: try again.
+      if (mutex_lock(rq, p, phase_of(p).events[s.event].resource, /*retry=*/true)) {
+        s.resume_after_block = true;
+        continue;
+      }
+      return;
+    }
     if (s.kind == EventKind::kRun && s.work_left > 0) {
       arm_work(rq);
       return;

@@ -65,7 +65,7 @@ class RtClass final : public SchedClass {
   }
 
   // The pushable list is implied: queued, not running, may migrate. Counted for rto_mask.
-  static bool pushable(const Task* p) { return !p->on_cpu && p->nr_cpus_allowed > 1; }
+  bool pushable(const Task* p) const { return k_.task_is_pushable(p); }
   void update_overload(Rq& rq) {
     RtRq& rt = rq.rt;
     rt.highest_prio = first_bit(rt);
@@ -100,13 +100,7 @@ class RtClass final : public SchedClass {
   }
 
   // update_curr_rt(): CPU time only (RT bandwidth throttling is not modelled; see README).
-  void update_curr(Rq& rq) override {
-    Task* curr = rq.donor;
-    Time delta = k_.now() - curr->se.exec_start;
-    if (delta <= 0) return;
-    curr->se.exec_start = k_.now();
-    curr->se.sum_exec_runtime += delta;
-  }
+  void update_curr(Rq& rq) override { k_.update_se(rq); }
 
   void yield_task(Rq& rq) override {
     // yield_task_rt(): requeue at the tail of its priority.

@@ -58,20 +58,18 @@ int Kernel::find_lowest_rq(Task* p, int task_cpu) {
   return pick_distribute(lowest);
 }
 
-static bool rt_pushable(const Task* p) { return !p->on_cpu && p->nr_cpus_allowed > 1; }
-
 // pick_next_pushable_task() / pick_highest_pushable_task(rq, cpu)
-static Task* highest_pushable(Rq& rq, int allowed_cpu) {
+static Task* highest_pushable(Kernel& k, Rq& rq, int allowed_cpu) {
   for (int prio = 0; prio < 100; ++prio)
     for (Task* t = rq.rt.head[prio]; t; t = t->rt.next)
-      if (rt_pushable(t) && (allowed_cpu < 0 || t->cpus_mask.test(allowed_cpu))) return t;
+      if (k.task_is_pushable(t) && (allowed_cpu < 0 || t->cpus_mask.test(allowed_cpu))) return t;
   return nullptr;
 }
 
 // push_rt_task()
 bool Kernel::push_rt_task(Rq& rq) {
   if (!rq.rt.overloaded) return false;
-  Task* next = highest_pushable(rq, -1);
+  Task* next = highest_pushable(*this, rq, -1);
   if (!next) return false;
   if (next->prio < rq.donor->prio) {
     resched_curr(rq);
@@ -96,7 +94,7 @@ void Kernel::pull_rt_task(Rq& this_rq) {
     int cpu = (this_rq.cpu + i) % n;
     Rq& src = cpu_rq(cpu);
     if (!src.rt.overloaded) continue;
-    Task* p = highest_pushable(src, this_rq.cpu);
+    Task* p = highest_pushable(*this, src, this_rq.cpu);
     if (!p || p->prio >= rq_prio(this_rq.cpu)) continue;
     if (p->prio < src.donor->prio) continue;  // it will preempt src's curr soon
     move_queued_task(p, this_rq.cpu, MigrateReason::kRtPull);
@@ -108,12 +106,10 @@ void Kernel::dl_push_pending(Rq& rq) { rq.dl_push_cb = true; }
 
 // --- deadline -------------------------------------------------------------------------------
 
-static bool dl_pushable(const Task* p) { return p && !p->on_cpu && p->nr_cpus_allowed > 1; }
-
 void Kernel::dl_update_overload(Rq& rq) {
   int n = 0;
   for (DlEntity* dl : rq.dl.queue)
-    if (dl->task && dl_pushable(dl->task)) ++n;
+    if (dl->task && task_is_pushable(dl->task)) ++n;
   rq.dl.nr_pushable = n;
   rq.dl.overloaded = rq.dl.dl_nr_running >= 2 && n > 0;
 }
@@ -156,16 +152,17 @@ int Kernel::find_later_rq(Task* p) {
   return latest_cpu;
 }
 
-static Task* earliest_pushable_dl(Rq& rq, int allowed_cpu) {
+static Task* earliest_pushable_dl(Kernel& k, Rq& rq, int allowed_cpu) {
   for (DlEntity* dl : rq.dl.queue)
-    if (dl_pushable(dl->task) && (allowed_cpu < 0 || dl->task->cpus_mask.test(allowed_cpu)))
+    if (dl->task && k.task_is_pushable(dl->task) &&
+        (allowed_cpu < 0 || dl->task->cpus_mask.test(allowed_cpu)))
       return dl->task;
   return nullptr;
 }
 
 bool Kernel::push_dl_task(Rq& rq) {
   if (!rq.dl.overloaded) return false;
-  Task* next = earliest_pushable_dl(rq, -1);
+  Task* next = earliest_pushable_dl(*this, rq, -1);
   if (!next) return false;
   Task* donor = rq.donor;
   if (donor->sched_class == dl_class() && next->dl.deadline < donor->dl.deadline &&
@@ -192,7 +189,7 @@ void Kernel::pull_dl_task(Rq& this_rq) {
     int cpu = (this_rq.cpu + i) % n;
     Rq& src = cpu_rq(cpu);
     if (!src.dl.overloaded) continue;
-    Task* p = earliest_pushable_dl(src, this_rq.cpu);
+    Task* p = earliest_pushable_dl(*this, src, this_rq.cpu);
     if (!p) continue;
     Time mine = dl_earliest(*this, this_rq.cpu);
     if (!(mine == kTimeNever || p->dl.deadline < mine)) continue;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "proxysim/types.h"
 #include "proxysim/workload.h"
@@ -11,6 +12,7 @@
 namespace proxysim {
 
 class SchedClass;
+struct Mutex;
 
 // 128-bit intermediate for the kernel's mul_u64_u32_shr().
 __extension__ typedef unsigned __int128 u128;
@@ -141,9 +143,20 @@ struct Task {
   uint64_t nvcsw = 0, nivcsw = 0;
   bool pushable = false;       // on the rq's pushable list (RT or DL)
   int wake_flags_pending = 0;  // wake flags of a wakeup waiting on a wake list
-  int migration_pending = -1;
-  Time rt_wait_since = -1;  // invariant checker: queued RT task waiting since   // set_affinity():
-                            // move to this CPU once off the CPU
+  int migration_pending = -1;  // set_affinity(): move to this CPU once off the CPU
+  Time rt_wait_since = -1;     // invariant checker: queued RT task waiting since
+
+  // --- locking and proxy execution ---
+  Mutex* blocked_on = nullptr;      // p->blocked_on: the mutex this task waits for
+  std::vector<Mutex*> held;         // mutexes held, in acquisition order
+  Mutex* spinning_on = nullptr;     // optimistic spinning on this mutex's owner
+  Mutex* contending = nullptr;      // a lock event of this task is contended on this mutex
+  Task* blocked_donor = nullptr;    // the donor that last ran this task as a proxy
+  Task* sleeping_owner = nullptr;   // parked on this owner (sleeping-owner handling)
+  std::vector<Task*> blocked_head;  // donors parked on this task while it sleeps
+  bool proxy_migrated = false;      // queued away from wake_cpu by proxy migration
+  Task* pi_task = nullptr;          // rt_mutex: the waiter whose priority this task inherits
+  uint64_t waiter_seq = 0;          // FIFO order among equal-priority rt_mutex waiters
 };
 
 inline bool task_on_rq_queued(const Task* p) { return p->on_rq == kTaskOnRqQueued; }

@@ -106,6 +106,8 @@ void MetricsCollector::on_sched_switch(Time t, int cpu, const TaskRef& prev, Swi
       n->waking_since = kTimeNever;
     }
   }
+  // Who runs changed: owner chains may have started or stopped running.
+  if (!same && !waiters_.empty()) update_starved(t);
 }
 
 void MetricsCollector::on_sched_waking(Time t, int, const TaskRef& p, int) {
@@ -139,8 +141,101 @@ void MetricsCollector::on_activation(const TaskRef& p, const Activation& a) {
   if (a.deadline != kTimeNever && a.end > a.deadline) ++ts->deadline_misses;
 }
 
+int MetricsCollector::lock_owner(int lock) const {
+  if (lock < 0 || static_cast<size_t>(lock) >= owner_.size()) return -1;
+  return owner_[static_cast<size_t>(lock)];
+}
+
+bool MetricsCollector::owner_starved(const TaskState& w) const {
+  int o = lock_owner(w.wait_lock);
+  if (o < 0) return false;  // the lock is free (released, not yet taken): nobody to wait for
+  // The chain has at most tasks_.size() distinct tasks: one more step means a cycle (deadlock),
+  // in which nobody runs.
+  for (size_t steps = 0; steps <= tasks_.size(); ++steps) {
+    const TaskState& ot = tasks_[static_cast<size_t>(o)];
+    if (ot.on_cpu >= 0) return false;
+    o = lock_owner(ot.wait_lock);
+    if (o < 0) return true;  // end of the chain: its last owner runs nowhere
+  }
+  return true;
+}
+
+void MetricsCollector::update_starved(Time t) {
+  for (int id : waiters_) {
+    TaskState& w = tasks_[static_cast<size_t>(id)];
+    bool starved = owner_starved(w);
+    if (starved && w.starved_since == kTimeNever) {
+      w.starved_since = t;
+    } else if (!starved && w.starved_since != kTimeNever) {
+      w.owner_starved += t - w.starved_since;
+      w.starved_since = kTimeNever;
+    }
+  }
+}
+
+void MetricsCollector::end_wait(int id, Time t, bool acquired) {
+  TaskState& w = tasks_[static_cast<size_t>(id)];
+  if (w.wait_lock < 0) return;
+  Time d = t - w.wait_since;
+  w.lock_wait.total += d;
+  w.lock_wait.max = std::max(w.lock_wait.max, d);
+  if (acquired) ++w.lock_wait.count;
+  if (w.starved_since != kTimeNever) {
+    w.owner_starved += t - w.starved_since;
+    w.starved_since = kTimeNever;
+  }
+  w.wait_lock = -1;
+  auto it = std::find(waiters_.begin(), waiters_.end(), id);
+  if (it != waiters_.end()) {
+    *it = waiters_.back();
+    waiters_.pop_back();
+  }
+}
+
+void MetricsCollector::on_lock_contend(Time t, int, const TaskRef& p, int lock, std::string_view,
+                                       const TaskRef& owner) {
+  TaskState* ts = touch(p);
+  touch(owner);
+  if (ts == nullptr || lock < 0) return;
+  // Ownership comes from acquire/release only: the `owner` a contend names need not hold the
+  // lock (while a handoff is pending the model names the first waiter).
+  if (ts->wait_lock != lock) {  // a repeated contend (lost a steal, waits again) continues
+    if (ts->wait_lock >= 0) end_wait(p.id, t, /*acquired=*/false);
+    ts->wait_lock = lock;
+    ts->wait_since = t;
+    ts->starved_since = kTimeNever;
+    waiters_.push_back(p.id);
+  }
+  update_starved(t);
+}
+
+void MetricsCollector::on_lock_acquire(Time t, int, const TaskRef& p, int lock, std::string_view) {
+  TaskState* ts = touch(p);
+  if (ts == nullptr || lock < 0) return;
+  size_t l = static_cast<size_t>(lock);
+  if (l >= owner_.size()) owner_.resize(l + 1, -1);
+  if (ts->wait_lock == lock) end_wait(p.id, t, /*acquired=*/true);
+  owner_[l] = p.id;
+  if (!waiters_.empty()) update_starved(t);
+}
+
+void MetricsCollector::on_lock_release(Time t, int, const TaskRef& p, int lock, std::string_view) {
+  touch(p);
+  if (lock < 0 || static_cast<size_t>(lock) >= owner_.size()) return;
+  // Only the owner's release frees it (a handoff may already have made the waiter owner).
+  if (owner_[static_cast<size_t>(lock)] == p.id) owner_[static_cast<size_t>(lock)] = -1;
+  if (!waiters_.empty()) update_starved(t);
+}
+
+void MetricsCollector::on_deadlock(Time, std::string_view message) {
+  deadlocks_.emplace_back(message);
+}
+
 void MetricsCollector::on_finish(Time t) {
   for (CpuState& c : cpus_) close_interval(c, t);
+  // Waits still open count in total and max (not in count): a wait that never ends, e.g. in a
+  // deadlock or an unbounded inversion, must not vanish from the metrics.
+  while (!waiters_.empty()) end_wait(waiters_.back(), t, /*acquired=*/false);
 }
 
 RunMetrics MetricsCollector::result(const RunStats& stats) const {
@@ -149,6 +244,7 @@ RunMetrics MetricsCollector::result(const RunStats& stats) const {
   r.nr_cpus = nr_cpus_;
   r.seed = seed_;
   r.stats = stats;
+  r.deadlocks = deadlocks_;
   for (size_t i = 0; i < tasks_.size(); ++i) {
     const TaskState& ts = tasks_[i];
     if (!ts.seen) continue;
@@ -164,6 +260,8 @@ RunMetrics MetricsCollector::result(const RunStats& stats) const {
     m.activations = ts.activations;
     m.response_ns = summarize(ts.response);
     m.wakeup_latency_ns = summarize(ts.wakeup_latency);
+    m.lock_wait_ns = ts.lock_wait;
+    m.owner_starved_ns = ts.owner_starved;
     m.deadline_misses = ts.deadline_misses;
     m.migrations = ts.migrations;
     m.migrations_total = ts.migrations_total;

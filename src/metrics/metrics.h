@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxysim/observer.h"
@@ -48,11 +49,11 @@ struct TaskMetrics {
   Time donated_ns = 0;              // time as donor of a CPU whose curr was another task
   Time proxy_ns = 0;                // time as curr on another task's scheduling context
   int64_t activations = 0;
-  Distribution response_ns;                             // end - start of each activation
-  Distribution wakeup_latency_ns;                       // sched_waking -> switch-in
-  LockWait lock_wait_ns;                                // not modelled yet: zeros
-  Time owner_starved_ns = 0;                            // not modelled yet: zero
-  int64_t deadline_misses = 0;                          // activations with end > deadline
+  Distribution response_ns;        // end - start of each activation
+  Distribution wakeup_latency_ns;  // sched_waking -> switch-in
+  LockWait lock_wait_ns;        // contend -> acquire of the same lock (waits open at the end too)
+  Time owner_starved_ns = 0;    // waiting while no task of the owner chain was curr
+  int64_t deadline_misses = 0;  // activations with end > deadline
   std::array<int64_t, kNrMigrateReasons> migrations{};  // by MigrateReason
   int64_t migrations_total = 0;
   int64_t switches_voluntary = 0;    // switched out sleeping or dead
@@ -71,7 +72,7 @@ struct RunMetrics {
   int nr_cpus = 0;
   uint64_t seed = 0;
   RunStats stats;                      // sim_time, events, wall_s (from the engine)
-  std::vector<std::string> deadlocks;  // one message per deadlock detected (filled by the CLI)
+  std::vector<std::string> deadlocks;  // one message per on_deadlock(), in order
   std::vector<TaskMetrics> tasks;      // ordered by id
   std::vector<CpuMetrics> cpus;        // ordered by CPU number
 };
@@ -81,6 +82,7 @@ struct RunMetrics {
 //  2. For each CPU, busy_ns + idle_ns == finish time - origin.
 //  3. Σ tasks proxy_ns == Σ tasks donated_ns == Σ cpus proxy_ns.
 //  4. A task's response and wakeup-latency samples are kept in full (percentiles are exact).
+//  5. owner_starved_ns <= the task's lock wait time (it is only counted while waiting).
 class MetricsCollector : public Observer {
  public:
   // `origin`: the time CPU accounting starts (the simulation starts at 0; a parsed kernel trace
@@ -96,7 +98,15 @@ class MetricsCollector : public Observer {
   void on_sched_migrate(Time t, int cpu, const TaskRef& p, int orig_cpu, int dest_cpu,
                         MigrateReason reason) override;
   void on_activation(const TaskRef& p, const Activation& a) override;
-  // Closes every open interval (running, donating, proxying, idle) at `t`.
+  void on_lock_contend(Time t, int cpu, const TaskRef& p, int lock, std::string_view lock_name,
+                       const TaskRef& owner) override;
+  void on_lock_acquire(Time t, int cpu, const TaskRef& p, int lock,
+                       std::string_view lock_name) override;
+  void on_lock_release(Time t, int cpu, const TaskRef& p, int lock,
+                       std::string_view lock_name) override;
+  void on_deadlock(Time t, std::string_view message) override;
+  // Closes every open interval (running, donating, proxying, idle, lock waits, owner-starved
+  // intervals) at `t`.
   void on_finish(Time t) override;
 
   // The metrics of the run. REQUIRES: on_finish() was called (else open intervals are missing).
@@ -122,6 +132,11 @@ class MetricsCollector : public Observer {
     int64_t migrations_total = 0;
     int64_t voluntary = 0;
     int64_t involuntary = 0;
+    int wait_lock = -1;               // lock it waits for (contend .. acquire), or -1
+    Time wait_since = 0;              // start of that wait
+    Time starved_since = kTimeNever;  // start of the current owner-starved interval
+    LockWait lock_wait;
+    Time owner_starved = 0;
   };
   struct CpuState {
     int curr = -1;   // task id, -1 for idle
@@ -137,6 +152,13 @@ class MetricsCollector : public Observer {
   CpuState& cpu_state(int cpu);
   // Charges [since, t) of `c` to its curr/donor and to the CPU, and restarts at t.
   void close_interval(CpuState& c, Time t);
+  // True when the owner chain of waiter `w` is non-empty and none of its tasks is curr anywhere.
+  bool owner_starved(const TaskState& w) const;
+  // Re-evaluates every waiter's owner-starved state after a change at `t`.
+  void update_starved(Time t);
+  // Ends the wait of `id` (acquired, or end of run) at `t`; `acquired` counts it.
+  void end_wait(int id, Time t, bool acquired);
+  int lock_owner(int lock) const;
 
   Time origin_;
   std::string protocol_;
@@ -144,6 +166,9 @@ class MetricsCollector : public Observer {
   uint64_t seed_ = 0;
   std::vector<TaskState> tasks_;  // indexed by id
   std::vector<CpuState> cpus_;    // indexed by CPU
+  std::vector<int> owner_;        // indexed by lock: owner task id, or -1
+  std::vector<int> waiters_;      // ids of the tasks with wait_lock >= 0 (any order)
+  std::vector<std::string> deadlocks_;
 };
 
 struct JsonOptions {
@@ -160,5 +185,11 @@ std::string metrics_json(const std::vector<RunMetrics>& runs, const JsonOptions&
 std::string summary_table(const RunMetrics& run);
 // One summary per run, separated by a blank line.
 std::string summary_table(const std::vector<RunMetrics>& runs);
+
+// `compare` view: one line per run (protocol, simulated time, events, deadlocks), then ONE table
+// with a row per task (union over the runs, matched by id and name) and, per run, a column group
+// headed by its protocol: response p99 and max, lock wait max, owner-starved time, CPU time,
+// migrations. Columns in docs/metrics.md.
+std::string compare_table(const std::vector<RunMetrics>& runs);
 
 }  // namespace proxysim

@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <string_view>
 
@@ -182,6 +183,21 @@ std::string percent(int64_t part, int64_t whole) {
   return fmt::format("{}.{}%", permille / 10, permille % 10);
 }
 
+// A compact duration of at most 6 characters below 10^5 s, truncated to 3 significant digits:
+// "0", "850ns", "8.50us", "45.6us", "135us", "1.06ms", "12.3ms", "1.23s", "1234s".
+std::string compact(int64_t ns) {
+  if (ns < 0) return "-" + compact(-ns);
+  if (ns == 0) return "0";
+  if (ns < kNsPerUs) return fmt::format("{}ns", ns);
+  int64_t unit = ns < kNsPerMs ? kNsPerUs : ns < kNsPerSec ? kNsPerMs : kNsPerSec;
+  std::string_view suffix = unit == kNsPerUs ? "us" : unit == kNsPerMs ? "ms" : "s";
+  int64_t whole = ns / unit;
+  int64_t frac = ns % unit;
+  if (whole < 10) return fmt::format("{}.{:02}{}", whole, frac * 100 / unit, suffix);
+  if (whole < 100) return fmt::format("{}.{}{}", whole, frac * 10 / unit, suffix);
+  return fmt::format("{}{}", whole, suffix);
+}
+
 // Rows of cells; column 0 (and columns flagged in `left`) left-aligned, others right-aligned;
 // two spaces between columns, no trailing spaces.
 void append_table(std::string* out, const std::vector<std::vector<std::string>>& rows,
@@ -265,6 +281,103 @@ std::string summary_table(const std::vector<RunMetrics>& runs) {
   for (size_t i = 0; i < runs.size(); ++i) {
     if (i > 0) out += "\n";
     out += summary_table(runs[i]);
+  }
+  return out;
+}
+
+std::string compare_table(const std::vector<RunMetrics>& runs) {
+  std::string out;
+  size_t pw = 0;
+  for (const RunMetrics& r : runs) pw = std::max(pw, r.protocol.size());
+  for (const RunMetrics& r : runs) {
+    out += fmt::format("{:<{}}  simulated {}.{:06} s  events {}  deadlocks {}\n", r.protocol, pw,
+                       r.stats.sim_time / kNsPerSec, (r.stats.sim_time % kNsPerSec) / kNsPerUs,
+                       r.stats.events, r.deadlocks.size());
+  }
+  if (runs.empty()) return out;
+
+  // Rows: the union of the runs' tasks, matched by (id, name), ordered by id (then by first
+  // appearance).
+  struct Row {
+    int id;
+    std::string name;
+  };
+  std::vector<Row> rows;
+  for (const RunMetrics& r : runs) {
+    for (const TaskMetrics& t : r.tasks) {
+      auto same = [&](const Row& row) { return row.id == t.id && row.name == t.name; };
+      if (std::find_if(rows.begin(), rows.end(), same) == rows.end())
+        rows.push_back({t.id, t.name});
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& a, const Row& b) { return a.id < b.id; });
+
+  constexpr size_t kCols = 6;
+  static constexpr std::array<std::string_view, kCols> kHeads = {"r.p99", "r.max", "lk.max",
+                                                                 "starv", "cpu",   "migr"};
+  const size_t ncols = kCols * runs.size();
+  // cells[0] is the header row; cells[1 + i] belongs to rows[i].
+  std::vector<std::vector<std::string>> cells(rows.size() + 1);
+  for (size_t g = 0; g < runs.size(); ++g) {
+    for (std::string_view h : kHeads) cells[0].emplace_back(h);
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::vector<std::string>& c = cells[i + 1];
+    for (const RunMetrics& r : runs) {
+      auto it = std::find_if(r.tasks.begin(), r.tasks.end(), [&](const TaskMetrics& t) {
+        return t.id == rows[i].id && t.name == rows[i].name;
+      });
+      if (it == r.tasks.end()) {
+        c.insert(c.end(), kCols, "-");
+        continue;
+      }
+      const TaskMetrics& t = *it;
+      bool acts = t.activations > 0;
+      bool waits = t.lock_wait_ns.count > 0 || t.lock_wait_ns.max > 0;
+      c.push_back(acts ? compact(t.response_ns.p99) : "-");
+      c.push_back(acts ? compact(t.response_ns.max) : "-");
+      c.push_back(waits ? compact(t.lock_wait_ns.max) : "-");
+      c.push_back(compact(t.owner_starved_ns));
+      c.push_back(compact(t.cpu_time_ns));
+      c.push_back(fmt::format("{}", t.migrations_total));
+    }
+  }
+  std::vector<size_t> width(ncols, 0);
+  for (const auto& row : cells) {
+    for (size_t k = 0; k < ncols; ++k) width[k] = std::max(width[k], row[k].size());
+  }
+  // A protocol name wider than its group widens the group's first column.
+  std::vector<size_t> span(runs.size());
+  for (size_t g = 0; g < runs.size(); ++g) {
+    size_t w = kCols - 1;
+    for (size_t k = 0; k < kCols; ++k) w += width[g * kCols + k];
+    if (runs[g].protocol.size() > w) {
+      width[g * kCols] += runs[g].protocol.size() - w;
+      w = runs[g].protocol.size();
+    }
+    span[g] = w;
+  }
+  size_t nw = 4;  // "task"
+  for (const Row& row : rows) nw = std::max(nw, row.name.size());
+
+  auto emit = [&out](std::string line) {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line;
+    out += '\n';
+  };
+  out += "\n";
+  std::string line(nw, ' ');
+  for (size_t g = 0; g < runs.size(); ++g)
+    line += fmt::format(" | {:<{}}", runs[g].protocol, span[g]);
+  emit(line);
+  for (size_t i = 0; i < cells.size(); ++i) {
+    line = fmt::format("{:<{}}", i == 0 ? std::string_view("task") : rows[i - 1].name, nw);
+    for (size_t k = 0; k < ncols; ++k) {
+      line += k % kCols == 0 ? " | " : " ";
+      line += fmt::format("{:>{}}", cells[i][k], width[k]);
+    }
+    emit(line);
   }
   return out;
 }

@@ -38,6 +38,7 @@ constexpr std::string_view kLegend =
 constexpr std::string_view kFlagsSwitch = "d..2.";  // __schedule(): irqs off, rq lock held
 constexpr std::string_view kFlagsWake = "d..3.";    // ttwu / migration paths: pi_lock + rq lock
 constexpr std::string_view kFlagsExit = ".....";    // do_exit(): task context
+constexpr std::string_view kFlagsPi = "d..3.";      // rt_mutex_setprio(): pi_lock + rq lock
 constexpr std::string_view kFlagsMarker = "...1.";  // trace_marker write
 
 // Writes `v` in decimal into p, padded with `fill` to `width` (on the right when `left`, like
@@ -188,20 +189,55 @@ void FtraceWriter::begin_line(Time t, int cpu, std::string_view flags) {
 }
 
 void FtraceWriter::on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
-                                   const TaskRef& next, const TaskRef& /*next_donor*/) {
-  // Only the donor changed (proxy execution picked the same curr): like __schedule() with
-  // prev == next, the kernel traces nothing.
-  if (prev.id == next.id) return;
+                                   const TaskRef& next, const TaskRef& next_donor) {
   ensure_cpu(cpu);
   if (!header_written_) write_header();
   Current& c = cur_[static_cast<size_t>(cpu < 0 ? 0 : cpu)];
-  // The event fires in prev's context: prev is current.
-  c.comm = is_idle(prev) ? std::string_view("<idle>") : comm15(prev.comm);
-  c.pid = is_idle(prev) ? 0 : prev.pid;
+  // The donor of the "proxy for" slice next gets: -1 when next runs on its own context.
+  int donor =
+      !is_idle(next) && !is_idle(next_donor) && next_donor.id != next.id ? next_donor.id : -1;
+  if (prev.id == next.id) {
+    // Only the donor changed (proxy execution picked the same curr): like __schedule() with
+    // prev == next, the kernel traces nothing; only the "proxy for" slice follows the donor.
+    if (donor == c.donor) return;
+    end_proxy_slice(t, cpu);
+  } else {
+    // The event fires in prev's context: prev is current. Its "proxy for" slice ends first.
+    c.comm = is_idle(prev) ? std::string_view("<idle>") : comm15(prev.comm);
+    c.pid = is_idle(prev) ? 0 : prev.pid;
+    end_proxy_slice(t, cpu);
+    write_switch(t, cpu, prev, prev_state, next);
+  }
+  c.comm = is_idle(next) ? std::string_view("<idle>") : comm15(next.comm);
+  c.pid = is_idle(next) ? 0 : next.pid;
+  if (donor >= 0) {
+    begin_marker(t, cpu);
+    fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("B|{}|proxy for "), next.pid);
+    put_text(comm15(next_donor.comm), /*field=*/false);
+    end_marker();
+    c.slice_pid = next.pid;
+    c.donor = donor;
+  }
+  if (buf_.size() >= kFlushAt) flush_buffer();
+}
+
+void FtraceWriter::end_proxy_slice(Time t, int cpu) {
+  Current& c = cur_[static_cast<size_t>(cpu < 0 ? 0 : cpu)];
+  if (c.slice_pid < 0) return;
+  begin_marker(t, cpu);
+  fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("E|{}"), c.slice_pid);
+  end_marker();
+  c.slice_pid = -1;
+  c.donor = -1;
+}
+
+void FtraceWriter::write_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
+                                const TaskRef& next) {
   begin_line(t, cpu, kFlagsSwitch);
-  std::string_view state = prev_state == SwitchState::kRunnable   ? "R"
-                           : prev_state == SwitchState::kSleeping ? "S"
-                                                                  : "X";
+  std::string_view state = prev_state == SwitchState::kRunnable          ? "R"
+                           : prev_state == SwitchState::kSleeping        ? "S"
+                           : prev_state == SwitchState::kUninterruptible ? "D"
+                                                                         : "X";
   auto it = std::back_inserter(buf_);
   fmt::format_to(it, FMT_COMPILE("sched_switch: prev_comm="));
   if (is_idle(prev)) {
@@ -217,9 +253,6 @@ void FtraceWriter::on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchS
     fmt::format_to(it, FMT_COMPILE("{} next_pid={} next_prio={}\n"), comm15(next.comm), next.pid,
                    next.prio);
   }
-  c.comm = is_idle(next) ? std::string_view("<idle>") : comm15(next.comm);
-  c.pid = is_idle(next) ? 0 : next.pid;
-  if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
 void FtraceWriter::on_sched_waking(Time t, int cpu, const TaskRef& p, int target_cpu) {
@@ -259,16 +292,142 @@ void FtraceWriter::on_process_exit(Time t, int cpu, const TaskRef& p) {
 }
 
 void FtraceWriter::write_marker(Time t, int cpu, std::string_view text) {
-  begin_line(t, cpu, kFlagsMarker);
+  begin_marker(t, cpu);
   if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  put_text(text, /*field=*/false);
+  end_marker();
+}
+
+void FtraceWriter::begin_marker(Time t, int cpu) {
+  begin_line(t, cpu, kFlagsMarker);
   fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("tracing_mark_write: "));
-  for (char ch : text) buf_.push_back(ch == '\n' || ch == '\r' ? ' ' : ch);
+}
+
+void FtraceWriter::end_marker() {
   buf_.push_back('\n');
   if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
-void FtraceWriter::on_finish(Time /*t*/) {
+void FtraceWriter::put_text(std::string_view s, bool field) {
+  for (char ch : s) {
+    if (ch == '\n' || ch == '\r') ch = ' ';
+    if (field && ch == '|') ch = '_';
+    buf_.push_back(ch);
+  }
+}
+
+int64_t FtraceWriter::lock_cookie(int pid, int lock, bool waiting) {
+  return static_cast<int64_t>(static_cast<uint64_t>(static_cast<uint32_t>(pid)) << 32) +
+         2 * static_cast<int64_t>(lock) + (waiting ? 1 : 0);
+}
+
+FtraceWriter::TaskLocks* FtraceWriter::task_locks(const TaskRef& p) {
+  if (is_idle(p)) return nullptr;
+  size_t i = static_cast<size_t>(p.id);
+  if (i >= locks_.size()) locks_.resize(i + 1);
+  locks_[i].pid = p.pid;
+  return &locks_[i];
+}
+
+void FtraceWriter::note_lock_name(int lock, std::string_view name) {
+  size_t i = static_cast<size_t>(lock);
+  if (i >= lock_names_.size()) lock_names_.resize(i + 1);
+  if (lock_names_[i] != name) lock_names_[i].assign(name);
+}
+
+void FtraceWriter::lock_slice(Time t, int cpu, char phase, int pid, int lock, bool waiting) {
+  begin_marker(t, cpu);
+  auto it = std::back_inserter(buf_);
+  fmt::format_to(it, FMT_COMPILE("{}|{}|{} "), phase, pid, waiting ? "waits" : "holds");
+  const std::string& name = lock_names_[static_cast<size_t>(lock)];
+  if (name.empty()) {
+    fmt::format_to(it, FMT_COMPILE("lock{}"), lock);
+  } else {
+    put_text(name, /*field=*/true);
+  }
+  fmt::format_to(it, FMT_COMPILE("|{}"), lock_cookie(pid, lock, waiting));
+  end_marker();
+}
+
+void FtraceWriter::on_lock_contend(Time t, int cpu, const TaskRef& p, int lock,
+                                   std::string_view lock_name, const TaskRef& /*owner*/) {
+  TaskLocks* tl = task_locks(p);
+  if (tl == nullptr || lock < 0) return;
+  note_lock_name(lock, lock_name);
+  if (tl->waiting == lock) return;  // still waiting (e.g. woken, lock stolen, waits again)
+  if (tl->waiting >= 0) lock_slice(t, cpu, 'F', tl->pid, tl->waiting, /*waiting=*/true);
+  tl->waiting = lock;
+  lock_slice(t, cpu, 'S', tl->pid, lock, /*waiting=*/true);
+}
+
+void FtraceWriter::on_lock_acquire(Time t, int cpu, const TaskRef& p, int lock,
+                                   std::string_view lock_name) {
+  TaskLocks* tl = task_locks(p);
+  if (tl == nullptr || lock < 0) return;
+  note_lock_name(lock, lock_name);
+  if (tl->waiting == lock) {
+    lock_slice(t, cpu, 'F', tl->pid, lock, /*waiting=*/true);
+    tl->waiting = -1;
+  }
+  if (std::find(tl->holds.begin(), tl->holds.end(), lock) != tl->holds.end()) return;
+  tl->holds.push_back(lock);
+  lock_slice(t, cpu, 'S', tl->pid, lock, /*waiting=*/false);
+}
+
+void FtraceWriter::on_lock_release(Time t, int cpu, const TaskRef& p, int lock,
+                                   std::string_view lock_name) {
+  TaskLocks* tl = task_locks(p);
+  if (tl == nullptr || lock < 0) return;
+  note_lock_name(lock, lock_name);
+  auto it = std::find(tl->holds.begin(), tl->holds.end(), lock);
+  if (it == tl->holds.end()) return;
+  tl->holds.erase(it);
+  lock_slice(t, cpu, 'F', tl->pid, lock, /*waiting=*/false);
+}
+
+void FtraceWriter::on_pi_setprio(Time t, int cpu, const TaskRef& p, int oldprio, int newprio) {
+  begin_line(t, cpu, kFlagsPi);
+  auto it = std::back_inserter(buf_);
+  fmt::format_to(it, FMT_COMPILE("sched_pi_setprio: comm={} pid={} oldprio={} newprio={}\n"),
+                 comm15(p.comm), p.pid, oldprio, newprio);
+  begin_marker(t, cpu);
+  fmt::format_to(it, FMT_COMPILE("C|{}|prio|{}"), p.pid, newprio);
+  end_marker();
+}
+
+void FtraceWriter::on_proxy(Time t, int cpu, ProxyAction action, const TaskRef& donor,
+                            const TaskRef& task, int from_cpu, int to_cpu) {
+  begin_marker(t, cpu);
+  auto it = std::back_inserter(buf_);
+  fmt::format_to(it, FMT_COMPILE("proxysim: action={} donor="), proxy_action_name(action));
+  put_text(comm15(donor.comm), /*field=*/false);
+  fmt::format_to(it, FMT_COMPILE("-{} task="), donor.pid);
+  put_text(comm15(task.comm), /*field=*/false);
+  fmt::format_to(it, FMT_COMPILE("-{} from_cpu={} to_cpu={}"), task.pid, from_cpu, to_cpu);
+  end_marker();
+}
+
+void FtraceWriter::on_deadlock(Time t, std::string_view message) {
+  begin_marker(t, 0);
+  fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("proxysim: deadlock "));
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+    message.remove_suffix(1);
+  }
+  put_text(message, /*field=*/false);
+  end_marker();
+}
+
+void FtraceWriter::on_finish(Time t) {
   if (closed_) return;
+  // Close what is still open, in a fixed order: proxy slices by CPU, then each task's wait and
+  // holds (by task id; holds in acquisition order), on CPU 0.
+  for (size_t cpu = 0; cpu < cur_.size(); ++cpu) end_proxy_slice(t, static_cast<int>(cpu));
+  for (TaskLocks& tl : locks_) {
+    if (tl.waiting >= 0) lock_slice(t, 0, 'F', tl.pid, tl.waiting, /*waiting=*/true);
+    tl.waiting = -1;
+    for (int lock : tl.holds) lock_slice(t, 0, 'F', tl.pid, lock, /*waiting=*/false);
+    tl.holds.clear();
+  }
   if (!header_written_) write_header();
   patch_header();
   if (std::fflush(out_) != 0) note_io_error("write");

@@ -1,4 +1,5 @@
-// Names of the observer enums, as they appear in metrics JSON keys and docs/metrics.md.
+// Names of the observer enums, as they appear in metrics JSON keys (docs/metrics.md) and in the
+// trace's proxysim markers (docs/trace.md).
 #include "proxysim/observer.h"
 
 namespace proxysim {
@@ -14,7 +15,22 @@ std::string_view migrate_reason_name(MigrateReason r) {
     case MigrateReason::kDlPush: return "dl_push";
     case MigrateReason::kDlPull: return "dl_pull";
     case MigrateReason::kAffinity: return "affinity";
+    case MigrateReason::kProxy: return "proxy";
+    case MigrateReason::kReturn: return "return";
     case MigrateReason::kCount: break;
+  }
+  return "unknown";
+}
+
+std::string_view proxy_action_name(ProxyAction a) {
+  switch (a) {
+    case ProxyAction::kPick: return "pick";
+    case ProxyAction::kMigrate: return "migrate";
+    case ProxyAction::kReturn: return "return";
+    case ProxyAction::kPark: return "park";
+    case ProxyAction::kActivate: return "activate";
+    case ProxyAction::kHandoff: return "handoff";
+    case ProxyAction::kBlock: return "block";
   }
   return "unknown";
 }

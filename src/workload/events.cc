@@ -101,14 +101,45 @@ bool read_yield(const Field&, EventContext*, Event* e) {
   return true;
 }
 
-// rt-app HEAD's events[] in its order. Only "runtime"/"run" and "memrun"/"mem" overlap as
-// prefixes, and the longer name comes first.
+// lock, unlock: the name of a mutex (rt-app: a string, else "Unknown or mismatch event type").
+// rt-app would also take "" as a name; an empty name is almost certainly a mistake here.
+bool read_mutex(const Field& f, EventContext* ctx, Event* e) {
+  std::string name;
+  if (!read_string(f, ctx->diag, &name)) return false;
+  if (name.empty()) {
+    ctx->diag->error(f.value->pos, f.path, "expected the name of a mutex, got an empty string");
+    return false;
+  }
+  e->resource = ctx->mutexes->index(name, ctx->workload);
+  return true;
+}
+
+bool read_lock(const Field& f, EventContext* ctx, Event* e) {
+  e->kind = EventKind::kLock;
+  return read_mutex(f, ctx, e);
+}
+
+bool read_unlock(const Field& f, EventContext* ctx, Event* e) {
+  e->kind = EventKind::kUnlock;
+  return read_mutex(f, ctx, e);
+}
+
+// `line 3`, or `line 3, column 20` when `there` is on the line of `here`.
+std::string place(const SourceLoc& there, const SourceLoc& here) {
+  std::string at = "line " + std::to_string(there.line);
+  if (there.line == here.line) at += ", column " + std::to_string(there.column);
+  return at;
+}
+
+// rt-app HEAD's events[] in its order (1.0's list is the same up to "barrier", without
+// "memrun"). Only "runtime"/"run" and "memrun"/"mem" overlap as prefixes, and the longer name
+// comes first; "lock" is not a prefix of "unlock".
 constexpr EventSpec kEvents[] = {
-    {"lock", nullptr},    {"unlock", nullptr},   {"wait", nullptr},     {"signal", nullptr},
-    {"broad", nullptr},   {"sync", nullptr},     {"sleep", read_sleep}, {"runtime", read_runtime},
-    {"run", read_run},    {"timer", read_timer}, {"suspend", nullptr},  {"resume", nullptr},
-    {"memrun", nullptr},  {"mem", nullptr},      {"iorun", nullptr},    {"yield", read_yield},
-    {"barrier", nullptr}, {"fork", nullptr},     {"sem_post", nullptr}, {"sem_wait", nullptr},
+    {"lock", read_lock},  {"unlock", read_unlock}, {"wait", nullptr},     {"signal", nullptr},
+    {"broad", nullptr},   {"sync", nullptr},       {"sleep", read_sleep}, {"runtime", read_runtime},
+    {"run", read_run},    {"timer", read_timer},   {"suspend", nullptr},  {"resume", nullptr},
+    {"memrun", nullptr},  {"mem", nullptr},        {"iorun", nullptr},    {"yield", read_yield},
+    {"barrier", nullptr}, {"fork", nullptr},       {"sem_post", nullptr}, {"sem_wait", nullptr},
 };
 
 }  // namespace
@@ -122,6 +153,12 @@ int TimerTable::index(const std::string& ref, int task_index, Workload* wl) {
   wl->timers.push_back({ref, unique});
   index_.emplace(std::move(key), idx);
   return idx;
+}
+
+int MutexTable::index(const std::string& name, Workload* wl) {
+  auto [it, inserted] = index_.emplace(name, static_cast<int>(wl->mutexes.size()));
+  if (inserted) wl->mutexes.push_back(name);
+  return it->second;
 }
 
 const EventSpec* match_event(std::string_view key) {
@@ -161,14 +198,27 @@ void settle_timer_modes(Workload* wl, Diagnostics* diag) {
     const Event* first = first_absolute[static_cast<size_t>(e.resource)];
     if (first == nullptr || e.timer_absolute) return;
     const std::string& name = wl->timers[static_cast<size_t>(e.resource)].name;
-    json::Position here{e.loc.line, e.loc.column}, there{first->loc.line, first->loc.column};
-    std::string at = "line " + std::to_string(there.line);
-    if (there.line == here.line) at += ", column " + std::to_string(there.column);
-    diag->warning(here, e.loc.path,
+    diag->warning({e.loc.line, e.loc.column}, e.loc.path,
                   "timer " + json::quote(name) + " is also used with \"mode\": \"absolute\" (" +
-                      at + "); rt-app keeps one mode per timer, so this use is absolute too");
+                      place(first->loc, e.loc) +
+                      "); rt-app keeps one mode per timer, so this use is absolute too");
     e.timer_absolute = true;
   });
+}
+
+void check_relocks(const std::vector<Event>& events, const Workload& wl, Diagnostics* diag) {
+  std::map<int, const Event*> held;  // mutex -> the lock event holding it
+  for (const Event& e : events) {
+    if (e.kind == EventKind::kUnlock) held.erase(e.resource);
+    if (e.kind != EventKind::kLock) continue;
+    auto [it, inserted] = held.emplace(e.resource, &e);
+    if (inserted) continue;
+    const Event& first = *it->second;
+    diag->warning({e.loc.line, e.loc.column}, e.loc.path,
+                  "mutex " + json::quote(wl.mutexes[static_cast<size_t>(e.resource)]) +
+                      " is locked again without an unlock since " + place(first.loc, e.loc) + " (" +
+                      first.loc.path + "): mutexes are not recursive, so the task deadlocks here");
+  }
 }
 
 }  // namespace proxysim::workload

@@ -193,6 +193,7 @@ void read_phase(Loader& l, const Field& pf, EventContext* ctx, TaskSpec* t) {
   }
   if (read_body(l, obj, Scope::kPhase, ctx, &p.events) == 0)
     l.diag->error(pf.key_pos, pf.path, "phase without any event (rt-app: \"No events found\")");
+  check_relocks(p.events, *l.wl, l.diag);
   t->phases.push_back(std::move(p));
 }
 
@@ -207,7 +208,7 @@ void read_task(Loader& l, const Field& tf) {
   TaskSpec t;
   t.name = std::string(tf.key);
   t.loc = loc_of(tf);
-  EventContext ctx{d, l.wl, &l.timers, static_cast<int>(l.wl->tasks.size())};
+  EventContext ctx{d, l.wl, &l.timers, &l.mutexes, static_cast<int>(l.wl->tasks.size())};
 
   if (Field* f = obj.take("instance")) {
     int64_t n = 0;
@@ -262,6 +263,7 @@ void read_task(Loader& l, const Field& tf) {
       d->error(tf.key_pos, tf.path,
                "task without any event (rt-app: \"No events found\"; put events such as \"run\" "
                "in the task or in \"phases\")");
+    check_relocks(p.events, *l.wl, d);
     t.phases.push_back(std::move(p));
   }
   l.wl->tasks.push_back(std::move(t));
@@ -274,6 +276,65 @@ void read_tasks(Loader& l, const Field& f) {
   for (Field& tf : tasks.fields()) read_task(l, tf);
 }
 
+// "resources": {"name": {"type": "mutex"}, ...}, rt-app 1.0's declaration of the objects that
+// events use, "kept for backward compatibility" (HEAD still reads it: parse_resources). rt-app
+// exits on a type that string_to_resource does not know. Mutexes are registered (rt-app shares
+// them with the lock/unlock events of the same name); the other types declare condition
+// variables, timers and so on, which have no effect until an event uses the name, so they are
+// accepted and ignored.
+void read_resources(Loader& l, const Field& f) {
+  Diagnostics* d = l.diag;
+  if (!f.value->is_object()) {
+    // rt-app skips a "resources" that is not an object.
+    d->warning(f.value->pos, f.path,
+               "expected an object (name: {\"type\": ...}), got " + json::describe(*f.value) +
+                   ", ignored");
+    return;
+  }
+  static constexpr std::string_view kTypes[] = {"mutex", "wait",  "signal", "broadcast",
+                                                "sync",  "sleep", "run",    "timer"};
+  ObjectView resources(*f.value, f.path, d);
+  for (Field& rf : resources.fields()) {
+    if (!rf.value->is_object()) {
+      d->error(rf.value->pos, rf.path,
+               "expected an object such as {\"type\": \"mutex\"} (a resource), got " +
+                   json::describe(*rf.value));
+      continue;
+    }
+    ObjectView obj(*rf.value, rf.path, d);
+    Field* tf = obj.take("type");
+    for (Field& other : obj.fields())
+      if (!other.used)
+        d->warning(
+            other.key_pos, other.path,
+            "unknown key " + json::quote(other.key) + " in a resource (expected type), ignored");
+    if (tf == nullptr) {
+      d->error(rf.key_pos, rf.path,
+               "resource without \"type\" (mutex, wait, signal, broadcast, sync, sleep, run or "
+               "timer)");
+      continue;
+    }
+    std::string type;
+    if (!read_string(*tf, d, &type)) continue;
+    if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
+      d->error(tf->value->pos, tf->path,
+               "unknown resource type " + json::quote(type) +
+                   " (expected mutex, wait, signal, broadcast, sync, sleep, run or timer)");
+      continue;
+    }
+    if (type != "mutex") continue;
+    if (rf.key.empty()) {
+      d->error(rf.key_pos, rf.path, "empty mutex name");
+      continue;
+    }
+    l.mutexes.index(std::string(rf.key), l.wl);
+  }
+}
+
+bool before(json::Position a, json::Position b) {
+  return a.line != b.line ? a.line < b.line : a.column < b.column;
+}
+
 void load(Loader& l, const json::Value& root) {
   if (!root.is_object()) {
     l.diag->error(root.pos, "",
@@ -283,16 +344,21 @@ void load(Loader& l, const json::Value& root) {
   ObjectView top(root, "", l.diag);
   Field* global = top.take("global");
   Field* tasks = top.take("tasks");
-  top.take("resources");  // "kept for backward compatibility": resources come from the events
+  Field* resources = top.take("resources");
   for (Field& f : top.fields())
     if (!f.used)
       l.diag->warning(f.key_pos, f.path,
                       unknown_key(f.key, {"tasks", "global", "resources"}) + ", ignored");
   if (global != nullptr) read_global(l, *global);  // first: it sets default_policy
+  // Workload::mutexes lists names in order of first appearance in the file.
+  bool resources_first =
+      resources != nullptr && (tasks == nullptr || before(resources->key_pos, tasks->key_pos));
+  if (resources_first) read_resources(l, *resources);
   if (tasks == nullptr)
     l.diag->error(root.pos, "", "missing \"tasks\" (the object that defines the tasks)");
   else
     read_tasks(l, *tasks);
+  if (resources != nullptr && !resources_first) read_resources(l, *resources);
   settle_timer_modes(l.wl, l.diag);
 }
 
@@ -310,7 +376,7 @@ Status load_workload_from_string(const std::string& text, const std::string& nam
       return Status::invalid(name + ":" + std::to_string(err.pos.line) + ":" +
                              std::to_string(err.pos.column) + ": syntax error: " + err.message);
     workload::Diagnostics diag(name);
-    workload::Loader loader{opt, &diag, out, {}};
+    workload::Loader loader{opt, &diag, out, {}, {}};
     workload::load(loader, root);
     out->warnings = diag.warning_lines();
     if (diag.has_errors()) return Status::invalid(diag.error_text(opt.max_errors));

@@ -15,6 +15,7 @@ struct Loader {
   Diagnostics* diag;
   Workload* wl;  // being filled
   TimerTable timers;
+  MutexTable mutexes;
 };
 
 // A policy name as rt-app's string_to_policy accepts it (1.0: without BATCH and IDLE).

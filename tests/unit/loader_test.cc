@@ -142,6 +142,103 @@ TEST(LoaderTest, EventsMatchByPrefixInRtAppOrder) {
   EXPECT_EQ(ev[6].key, "runtimeX");
 }
 
+TEST(LoaderTest, LockAndUnlock) {
+  // Keys match by prefix: "unlock1" is an unlock (it does not start with "lock").
+  Workload w = valid(R"({"tasks": {
+  "a": {"lock_b": "mb", "lock": "ma", "run": 1, "unlock1": "ma", "unlockB": "mb"},
+  "b": {"phases": {
+    "p1": {"lock": "mc", "run": 1},
+    "p2": {"run": 1, "unlock": "mc", "lockma": "ma", "unlock_again": "ma"}}}
+}})");
+  EXPECT_EQ(w.mutexes, (std::vector<std::string>{"mb", "ma", "mc"}));  // order of first use
+  const std::vector<Event>& a = w.tasks[0].phases[0].events;
+  ASSERT_EQ(a.size(), 5u);
+  EXPECT_EQ(a[0].kind, EventKind::kLock);
+  EXPECT_EQ(a[0].key, "lock_b");
+  EXPECT_EQ(a[0].resource, 0);
+  EXPECT_EQ(a[1].kind, EventKind::kLock);
+  EXPECT_EQ(a[1].resource, 1);
+  EXPECT_EQ(a[2].kind, EventKind::kRun);
+  EXPECT_EQ(a[3].kind, EventKind::kUnlock);
+  EXPECT_EQ(a[3].key, "unlock1");
+  EXPECT_EQ(a[3].resource, 1);
+  EXPECT_EQ(a[3].loc.path, "tasks.a.unlock1");
+  EXPECT_EQ(a[4].kind, EventKind::kUnlock);
+  EXPECT_EQ(a[4].resource, 0);
+  // Mutexes are shared across tasks and phases by name; locking in one phase and unlocking in
+  // the next is fine (rt-app allows it; the simulator checks the unlock at run time).
+  const TaskSpec& b = w.tasks[1];
+  EXPECT_EQ(b.phases[0].events[0].kind, EventKind::kLock);
+  EXPECT_EQ(b.phases[0].events[0].resource, 2);
+  EXPECT_EQ(b.phases[1].events[1].kind, EventKind::kUnlock);
+  EXPECT_EQ(b.phases[1].events[1].resource, 2);
+  EXPECT_EQ(b.phases[1].events[2].kind, EventKind::kLock);
+  EXPECT_EQ(b.phases[1].events[2].resource, 1);
+  EXPECT_EQ(b.phases[1].events[3].kind, EventKind::kUnlock);
+  EXPECT_TRUE(w.warnings.empty());
+  // An unlock with no lock before it is left to the simulator; so is rt-app 1.0's reading.
+  w = valid(R"({"tasks": {"t": {"unlock": "m", "run": 1}}})", rtapp_1_0());
+  EXPECT_EQ(w.mutexes, (std::vector<std::string>{"m"}));
+  EXPECT_EQ(w.tasks[0].phases[0].events[0].kind, EventKind::kUnlock);
+  EXPECT_TRUE(w.warnings.empty());
+  // Without any mutex, the list is empty.
+  EXPECT_TRUE(valid(R"({"tasks": {"t": {"run": 1}}})").mutexes.empty());
+}
+
+TEST(LoaderTest, RelockingAHeldMutexIsAWarning) {
+  Workload w = valid(R"({"tasks": {"t": {"phases": {
+  "p": {"lock": "m", "run": 1, "lock2": "n", "lock3": "m", "unlock": "m"},
+  "q": {"lock": "m", "unlock": "m", "lock2": "m", "unlock2": "m", "run": 1}}}}})");
+  ASSERT_EQ(w.warnings.size(), 1u);
+  EXPECT_EQ(w.warnings[0],
+            "t.json:2:46: warning: tasks.t.phases.p.lock3: mutex \"m\" is locked again without an "
+            "unlock since line 2, column 9 (tasks.t.phases.p.lock): mutexes are not recursive, "
+            "so the task deadlocks here");
+  // The lock stays in the workload: the simulator shows the deadlock.
+  EXPECT_EQ(w.tasks[0].phases[0].events[3].kind, EventKind::kLock);
+  EXPECT_EQ(
+      warnings(R"({"tasks": {"t": {
+  "lock": "m",
+  "run": 1,
+  "lock_again": "m"}}})"),
+      "t.json:4:3: warning: tasks.t.lock_again: mutex \"m\" is locked again without an unlock "
+      "since line 2 (tasks.t.lock): mutexes are not recursive, so the task deadlocks here\n");
+  // Holding a mutex across phases (or phase iterations) is not checked statically.
+  EXPECT_EQ(warnings(R"({"tasks": {"t": {"phases": {"p": {"lock": "m", "run": 1},
+  "q": {"lock": "m", "run": 1}}}}})"),
+            "");
+}
+
+TEST(LoaderTest, ResourcesSection) {
+  // rt-app 1.0's legacy declarations: mutexes are registered (in file order, shared with the
+  // lock/unlock events of the same name); the other types are accepted and ignored.
+  Workload w = valid(R"({
+  "resources": {"r1": {"type": "mutex"}, "c": {"type": "wait"}, "t": {"type": "timer"},
+                "r0": {"type": "mutex"}, "b": {"type": "broadcast"}, "s": {"type": "sync"},
+                "g": {"type": "signal"}, "z": {"type": "sleep"}, "x": {"type": "run"}},
+  "tasks": {"a": {"lock": "r0", "lock2": "new", "run": 1, "unlock2": "new", "unlock": "r0"}}
+})");
+  EXPECT_EQ(w.mutexes, (std::vector<std::string>{"r1", "r0", "new"}));
+  EXPECT_EQ(w.tasks[0].phases[0].events[0].resource, 1);
+  EXPECT_EQ(w.tasks[0].phases[0].events[1].resource, 2);
+  EXPECT_TRUE(w.warnings.empty());
+  EXPECT_TRUE(w.timers.empty());
+  // After "tasks" in the file, its new names come after those of the events.
+  w = valid(R"({"tasks": {"a": {"lock": "m1", "run": 1, "unlock": "m1"}},
+  "resources": {"m0": {"type": "mutex"}, "m1": {"type": "mutex"}}})",
+            rtapp_1_0());
+  EXPECT_EQ(w.mutexes, (std::vector<std::string>{"m1", "m0"}));
+  // Keys other than "type" (the pre-0.3 "target") and a "resources" that is not an object are
+  // ignored by rt-app: warnings.
+  EXPECT_EQ(warnings(R"({"resources": {"trig": {"type": "signal", "target": "wait"}},
+  "tasks": {"a": {"run": 1}}})"),
+            "t.json:1:43: warning: resources.trig.target: unknown key \"target\" in a resource "
+            "(expected type), ignored\n");
+  EXPECT_EQ(warnings(R"({"resources": [], "tasks": {"a": {"run": 1}}})"),
+            "t.json:1:15: warning: resources: expected an object (name: {\"type\": ...}), got an "
+            "array, ignored\n");
+}
+
 TEST(LoaderTest, DuplicateKeysKeepLastValueAtFirstPlace) {
   // Measured with rt-app 1.0: one run of 50000 us, then the sleep.
   const std::string text = R"({"tasks": {"t": {
@@ -439,10 +536,10 @@ TEST(LoaderErrorTest, UnknownPolicy) {
 }
 
 TEST(LoaderErrorTest, LaterGrammarIsNotSimulatedYet) {
-  EXPECT_EQ(errors(R"({"tasks": {"a": {"lock": "m", "run": 1, "unlock": "m", "mem": 5,
+  EXPECT_EQ(errors(R"({"tasks": {"a": {"wait": "m", "run": 1, "signal": "m", "mem": 5,
   "memrun": {}, "fork": "b", "sem_post": "s", "barrier": "x", "suspend": "", "util_min": 5}}})"),
-            "t.json:1:18: tasks.a.lock: event \"lock\" is not simulated yet\n"
-            "t.json:1:41: tasks.a.unlock: event \"unlock\" is not simulated yet\n"
+            "t.json:1:18: tasks.a.wait: event \"wait\" is not simulated yet\n"
+            "t.json:1:41: tasks.a.signal: event \"signal\" is not simulated yet\n"
             "t.json:1:56: tasks.a.mem: event \"mem\" is not simulated yet\n"
             "t.json:2:3: tasks.a.memrun: event \"memrun\" is not simulated yet\n"
             "t.json:2:17: tasks.a.fork: event \"fork\" is not simulated yet\n"
@@ -457,6 +554,27 @@ TEST(LoaderErrorTest, LaterGrammarIsNotSimulatedYet) {
             "rt-app ignores it in a phase\n"
             "t.json:2:3: tasks.a.phases.p.taskgroup: key \"taskgroup\" in a phase is not "
             "simulated yet");
+}
+
+TEST(LoaderErrorTest, Mutexes) {
+  // rt-app needs a string ("Unknown or mismatch event type"); an empty name is refused here.
+  EXPECT_EQ(errors(R"({"tasks": {"a": {"lock": 1, "run": 1, "unlock": "", "lock2": {"ref": "m"},
+  "unlock2": null}}})"),
+            "t.json:1:26: tasks.a.lock: expected a string, got number 1\n"
+            "t.json:1:49: tasks.a.unlock: expected the name of a mutex, got an empty string\n"
+            "t.json:1:62: tasks.a.lock2: expected a string, got an object\n"
+            "t.json:2:14: tasks.a.unlock2: expected a string, got null");
+  // rt-app exits on a resource type it does not know ("Invalid type of resource").
+  EXPECT_EQ(errors(R"({"resources": {"a": {"type": "semaphore"}, "b": "mutex", "c": {},
+  "d": {"type": 1}, "": {"type": "mutex"}}, "tasks": {"t": {"run": 1}}})"),
+            "t.json:1:30: resources.a.type: unknown resource type \"semaphore\" (expected mutex, "
+            "wait, signal, broadcast, sync, sleep, run or timer)\n"
+            "t.json:1:49: resources.b: expected an object such as {\"type\": \"mutex\"} (a "
+            "resource), got string \"mutex\"\n"
+            "t.json:1:58: resources.c: resource without \"type\" (mutex, wait, signal, broadcast, "
+            "sync, sleep, run or timer)\n"
+            "t.json:2:17: resources.d.type: expected a string, got number 1\n"
+            "t.json:2:21: resources.: empty mutex name");
 }
 
 TEST(LoaderErrorTest, UnknownKeysWithHints) {
@@ -556,13 +674,13 @@ TEST(LoaderErrorTest, Global) {
 
 TEST(LoaderErrorTest, MaxErrors) {
   std::string text = R"({"tasks": {"a": {)";
-  for (int i = 0; i < 5; ++i) text += "\"lock" + std::to_string(i) + "\": \"m\", ";
+  for (int i = 0; i < 5; ++i) text += "\"wait" + std::to_string(i) + "\": \"m\", ";
   text += "\"run\": 1}}}";
   LoadOptions opt;
   opt.max_errors = 2;
   EXPECT_EQ(errors(text, opt),
-            "t.json:1:18: tasks.a.lock0: event \"lock\" is not simulated yet\n"
-            "t.json:1:32: tasks.a.lock1: event \"lock\" is not simulated yet\n"
+            "t.json:1:18: tasks.a.wait0: event \"wait\" is not simulated yet\n"
+            "t.json:1:32: tasks.a.wait1: event \"wait\" is not simulated yet\n"
             "t.json: 3 more errors not shown");
 }
 
@@ -582,7 +700,9 @@ TEST(LoaderErrorTest, MutatedInputsNeverCrash) {
           "period": 1000, "mode": "absolute"}, "cpus": [0, 1]},
     "b": {"loop": 3, "phases": {"p": {"loop": 2, "run": 1, "sleep": 2, "yield": ""},
                                 "q": {"runtime": 5, "timer": {"ref": "unique", "period": 9}}}},
+    "c": {"lock": "m", "lock1": "n", "run": 3, "unlock1": "n", "lock2": "m", "unlock": "m"},
   },
+  "resources": {"m": {"type": "mutex"}, "w": {"type": "wait"}},
 })";
   const std::string alphabet = "{}[],:\"\\/*-+.0123456789eEtrufalsn \n\x01\xC3\xFF";
   std::mt19937 rng(1);

@@ -199,6 +199,217 @@ TEST(MetricsCollector, SummaryTableScenarioA) {
   EXPECT_EQ(got, expected);
 }
 
+// Scenario L (locks), 2 CPUs, times in µs, finish at 100. H (id 0, pid 20), M (id 1, pid 21),
+// L (id 2, pid 22), X (id 3, pid 23); m0, m1, m2 are locks 0, 1, 2.
+//   CPU0: 0 idle->L; 12 L->H (S); 20 H->idle (S); 50 idle->L with donor H (L runs for H);
+//         65 L->H (R); 72 H->L (S).
+//   CPU1: 2 idle->X; 5 X->M (R); 30 M->X (R); 45 X->idle (S).
+//   Locks: 1 L takes m0; 3 X takes m1; 10 L contends m1 (owner X); 15 H contends m0 (owner L);
+//   6 M takes m2; 35 L contends m1 again (still the same wait); 40 X releases m1, L acquires
+//   it (handoff); 60 L releases m0, H acquires it; 70 H contends m2 (owner M);
+//   80 M contends m0 (owner H): H -> m2 -> M -> m0 -> H is a cycle; deadlock reported at 80.
+void feed_scenario_locks(MetricsCollector& m, std::string_view protocol) {
+  TaskRef h{0, 20, "H", 69, Policy::kFifo};
+  TaskRef mm{1, 21, "M", 79, Policy::kFifo};
+  TaskRef l{2, 22, "L", 89, Policy::kFifo};
+  TaskRef x{3, 23, "X", 120, Policy::kNormal};
+  m.on_start(RunInfo{2, 5, protocol, "l.json"});
+  for (const TaskRef& t : {h, mm, l, x}) m.on_task_new(0, t);
+  m.on_sched_switch(0, 0, kIdle, SwitchState::kRunnable, l, l);
+  m.on_lock_acquire(1 * kUs, 0, l, 0, "m0");
+  m.on_sched_switch(2 * kUs, 1, kIdle, SwitchState::kRunnable, x, x);
+  m.on_lock_acquire(3 * kUs, 1, x, 1, "m1");
+  m.on_sched_switch(5 * kUs, 1, x, SwitchState::kRunnable, mm, mm);
+  m.on_lock_acquire(6 * kUs, 1, mm, 2, "m2");
+  m.on_lock_contend(10 * kUs, 0, l, 1, "m1", x);
+  m.on_sched_switch(12 * kUs, 0, l, SwitchState::kSleeping, h, h);
+  m.on_lock_contend(15 * kUs, 0, h, 0, "m0", l);
+  m.on_sched_switch(20 * kUs, 0, h, SwitchState::kSleeping, kIdle, kIdle);
+  m.on_sched_switch(30 * kUs, 1, mm, SwitchState::kRunnable, x, x);
+  m.on_lock_contend(35 * kUs, 1, l, 1, "m1", x);
+  m.on_lock_release(40 * kUs, 1, x, 1, "m1");
+  m.on_lock_acquire(40 * kUs, 1, l, 1, "m1");
+  m.on_sched_switch(45 * kUs, 1, x, SwitchState::kSleeping, kIdle, kIdle);
+  m.on_sched_switch(50 * kUs, 0, kIdle, SwitchState::kRunnable, l, h);
+  m.on_lock_release(60 * kUs, 0, l, 0, "m0");
+  m.on_lock_acquire(60 * kUs, 0, h, 0, "m0");
+  m.on_sched_switch(65 * kUs, 0, l, SwitchState::kRunnable, h, h);
+  m.on_lock_contend(70 * kUs, 0, h, 2, "m2", mm);
+  m.on_sched_switch(72 * kUs, 0, h, SwitchState::kSleeping, l, l);
+  m.on_lock_contend(80 * kUs, 1, mm, 0, "m0", h);
+  m.on_deadlock(80 * kUs, "deadlock detected: H -> m2 -> M -> m0 -> H");
+  m.on_sched_migrate(90 * kUs, 0, h, 0, 1, MigrateReason::kProxy);
+  m.on_sched_migrate(90 * kUs, 1, h, 1, 0, MigrateReason::kReturn);
+  m.on_sched_migrate(90 * kUs, 0, mm, 1, 0, MigrateReason::kProxy);
+  // H: responses 60 µs and 1234567 ns; L: 45678 ns.
+  m.on_activation(h, Activation{0, 0, 0, 60 * kUs, kTimeNever, 0});
+  m.on_activation(h, Activation{0, 1, 0, 1'234'567, kTimeNever, 0});
+  m.on_activation(l, Activation{0, 0, 0, 45'678, kTimeNever, 0});
+  m.on_finish(100 * kUs);
+}
+
+TEST(MetricsCollector, LockWaitOwnerStarvedDeadlocks) {
+  MetricsCollector m;
+  feed_scenario_locks(m, "none");
+  RunMetrics r = m.result(RunStats{100 * kUs, 42, 0.5});
+  ASSERT_EQ(r.tasks.size(), 4u);
+  const TaskMetrics& h = r.tasks[0];
+  const TaskMetrics& mm = r.tasks[1];
+  const TaskMetrics& l = r.tasks[2];
+  const TaskMetrics& x = r.tasks[3];
+  // L waits m1 from 10 (the contend at 35 continues it) to the acquire at 40: 30, one contended
+  // acquisition. Its chain is X alone: X is off-CPU from 5 to 30, on from 30: starved [10, 30).
+  EXPECT_EQ(l.lock_wait_ns.total, 30 * kUs);
+  EXPECT_EQ(l.lock_wait_ns.max, 30 * kUs);
+  EXPECT_EQ(l.lock_wait_ns.count, 1);
+  EXPECT_EQ(l.owner_starved_ns, 20 * kUs);
+  // H waits m0 [15, 60) = 45 (acquired), then m2 [70, 100) = 30 (open at the end: in total and
+  // max, not in count). Starved:
+  //   [15, 30): chain L (off CPU since 12) -> m1 -> X (off since 5): nobody runs      15
+  //   [30, 40): X runs                                                                 0
+  //   [40, 50): m1 handed to L; chain L alone, off CPU                                10
+  //   [50, 60): L runs (as H's proxy: curr counts)                                     0
+  //   [60, 70): not waiting
+  //   [70, 100): chain M (off since 30); from 80 the cycle M -> m0 -> H -> m2 -> M    30
+  EXPECT_EQ(h.lock_wait_ns.total, 75 * kUs);
+  EXPECT_EQ(h.lock_wait_ns.max, 45 * kUs);
+  EXPECT_EQ(h.lock_wait_ns.count, 1);
+  EXPECT_EQ(h.owner_starved_ns, 55 * kUs);
+  // M waits m0 [80, 100), never acquired; the cycle H -> M -> H ... runs nowhere: starved 20.
+  EXPECT_EQ(mm.lock_wait_ns.total, 20 * kUs);
+  EXPECT_EQ(mm.lock_wait_ns.max, 20 * kUs);
+  EXPECT_EQ(mm.lock_wait_ns.count, 0);
+  EXPECT_EQ(mm.owner_starved_ns, 20 * kUs);
+  EXPECT_EQ(x.lock_wait_ns.total, 0);
+  EXPECT_EQ(x.lock_wait_ns.count, 0);
+  EXPECT_EQ(x.owner_starved_ns, 0);
+  // CPU time: L [0,12) + [50,65) + [72,100) = 55 with proxy [50,65) = 15 donated by H;
+  // H [12,20) + [65,72) = 15; M [5,30) = 25; X [2,5) + [30,45) = 18.
+  EXPECT_EQ(l.cpu_time_ns, 55 * kUs);
+  EXPECT_EQ(l.proxy_ns, 15 * kUs);
+  EXPECT_EQ(h.donated_ns, 15 * kUs);
+  EXPECT_EQ(h.cpu_time_ns, 15 * kUs);
+  EXPECT_EQ(mm.cpu_time_ns, 25 * kUs);
+  EXPECT_EQ(x.cpu_time_ns, 18 * kUs);
+  // Migrations by the new reasons.
+  EXPECT_EQ(h.migrations[static_cast<size_t>(MigrateReason::kProxy)], 1);
+  EXPECT_EQ(h.migrations[static_cast<size_t>(MigrateReason::kReturn)], 1);
+  EXPECT_EQ(h.migrations_total, 2);
+  EXPECT_EQ(mm.migrations[static_cast<size_t>(MigrateReason::kProxy)], 1);
+  EXPECT_EQ(mm.migrations_total, 1);
+  ASSERT_EQ(r.deadlocks.size(), 1u);
+  EXPECT_EQ(r.deadlocks[0], "deadlock detected: H -> m2 -> M -> m0 -> H");
+  // on_finish() twice changes nothing (the open waits were closed by the first).
+  m.on_finish(100 * kUs);
+  EXPECT_EQ(m.result(RunStats{}).tasks[0].lock_wait_ns.total, 75 * kUs);
+  // JSON: H's lock fields, migrations by reason with the new keys, the deadlock message.
+  std::string json = metrics_json(r, JsonOptions{false});
+  EXPECT_NE(json.find("      \"lock_wait_ns\": {\n"
+                      "        \"total\": 75000,\n"
+                      "        \"max\": 45000,\n"
+                      "        \"count\": 1\n"
+                      "      },\n"
+                      "      \"owner_starved_ns\": 55000,\n"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("        \"affinity\": 0,\n"
+                      "        \"proxy\": 1,\n"
+                      "        \"return\": 1,\n"
+                      "        \"total\": 2\n"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(
+      json.find("  \"deadlocks\": [\n    \"deadlock detected: H -> m2 -> M -> m0 -> H\"\n  ],"),
+      std::string::npos)
+      << json;
+}
+
+// A release by a task that no longer owns the lock (the handoff already made the waiter owner)
+// does not free it; a lock released with its waiter not yet woken is no owner starvation.
+// 1 CPU, µs: A (id 0) holds m0 from 0; B (id 1) contends at 10 (A off CPU: starved from 10);
+// at 20 B acquires first (handoff reported before the release), then A's release at 20 must keep
+// B as owner; C (id 2) contends m0 at 30 (owner B, off CPU) -> starved [30, 40); at 40 B
+// releases (lock free: C not starved although nobody runs); finish at 50.
+TEST(MetricsCollector, OwnerStarvedFreeLockAndHandoffOrder) {
+  MetricsCollector m;
+  TaskRef a{0, 1, "A", 120, Policy::kNormal};
+  TaskRef b{1, 2, "B", 120, Policy::kNormal};
+  TaskRef c{2, 3, "C", 120, Policy::kNormal};
+  m.on_start(RunInfo{1, 1, "none", ""});
+  m.on_lock_acquire(0, 0, a, 0, "m0");
+  m.on_lock_contend(10 * kUs, 0, b, 0, "m0", a);
+  m.on_lock_acquire(20 * kUs, 0, b, 0, "m0");
+  m.on_lock_release(20 * kUs, 0, a, 0, "m0");
+  m.on_lock_contend(30 * kUs, 0, c, 0, "m0", b);
+  m.on_lock_release(40 * kUs, 0, b, 0, "m0");
+  m.on_finish(50 * kUs);
+  RunMetrics r = m.result(RunStats{50 * kUs, 1, 0});
+  ASSERT_EQ(r.tasks.size(), 3u);
+  EXPECT_EQ(r.tasks[1].lock_wait_ns.total, 10 * kUs);
+  EXPECT_EQ(r.tasks[1].lock_wait_ns.count, 1);
+  EXPECT_EQ(r.tasks[1].owner_starved_ns, 10 * kUs);
+  // C waits [30, 50) (open at the end), starved only [30, 40).
+  EXPECT_EQ(r.tasks[2].lock_wait_ns.total, 20 * kUs);
+  EXPECT_EQ(r.tasks[2].lock_wait_ns.count, 0);
+  EXPECT_EQ(r.tasks[2].owner_starved_ns, 10 * kUs);
+}
+
+// compare_table: scenario L as "none"; as "pi" with H changed (lock max 9999 ns, not starved,
+// 2.5 s of CPU) and no deadlock; as "proxy:single-rq" without X and with an extra task Y (id 4).
+// Compact values (truncated, 3 significant digits): 1234567 -> 1.23ms, 45000 -> 45.0us,
+// 45678 -> 45.6us, 9999 -> 9.99us, 2.5e9 -> 2.50s, 123456789 -> 123ms, 999 -> 999ns, 0 -> 0.
+// Every group's columns: widths 6 6 6 6 6 4 (values of 6 characters, "migr" 4) + 5 separating
+// spaces = 39; the task column is 4 wide ("task"); groups start with " | ".
+TEST(MetricsOutput, CompareTableSideBySide) {
+  std::vector<RunMetrics> runs(3);
+  {
+    MetricsCollector m;
+    feed_scenario_locks(m, "none");
+    runs[0] = m.result(RunStats{100 * kUs, 42, 0.5});
+  }
+  runs[1] = runs[0];
+  runs[1].protocol = "pi";
+  runs[1].stats.events = 40;
+  runs[1].deadlocks.clear();
+  runs[1].tasks[0].lock_wait_ns.max = 9'999;
+  runs[1].tasks[0].owner_starved_ns = 0;
+  runs[1].tasks[0].cpu_time_ns = 2'500'000'000;
+  runs[2] = runs[0];
+  runs[2].protocol = "proxy:single-rq";
+  runs[2].stats = RunStats{2'500'000'000, 1'234'567, 0};
+  runs[2].tasks.pop_back();  // X
+  TaskMetrics y;
+  y.id = 4;
+  y.name = "Y";
+  y.cpu_time_ns = 999;
+  y.activations = 1;
+  y.response_ns = summarize({123'456'789});
+  y.migrations_total = 12;
+  runs[2].tasks.push_back(y);
+  std::string expected =
+      "none             simulated 0.000100 s  events 42  deadlocks 1\n"
+      "pi               simulated 0.000100 s  events 40  deadlocks 0\n"
+      "proxy:single-rq  simulated 2.500000 s  events 1234567  deadlocks 1\n"
+      "\n"
+      "     | none" +
+      std::string(35, ' ') + " | pi" + std::string(37, ' ') +
+      " | proxy:single-rq\n"
+      "task |  r.p99  r.max lk.max  starv    cpu migr |  r.p99  r.max lk.max  starv    cpu migr"
+      " |  r.p99  r.max lk.max  starv    cpu migr\n"
+      "H    | 1.23ms 1.23ms 45.0us 55.0us 15.0us    2 | 1.23ms 1.23ms 9.99us      0  2.50s    2"
+      " | 1.23ms 1.23ms 45.0us 55.0us 15.0us    2\n"
+      "M    |      -      - 20.0us 20.0us 25.0us    1 |      -      - 20.0us 20.0us 25.0us    1"
+      " |      -      - 20.0us 20.0us 25.0us    1\n"
+      "L    | 45.6us 45.6us 30.0us 20.0us 55.0us    0 | 45.6us 45.6us 30.0us 20.0us 55.0us    0"
+      " | 45.6us 45.6us 30.0us 20.0us 55.0us    0\n"
+      "X    |      -      -      -      0 18.0us    0 |      -      -      -      0 18.0us    0"
+      " |      -      -      -      -      -    -\n"
+      "Y    |      -      -      -      -      -    - |      -      -      -      -      -    -"
+      " |  123ms  123ms      -      0  999ns   12\n";
+  EXPECT_EQ(compare_table(runs), expected);
+  EXPECT_EQ(compare_table({}), "");
+}
+
 // Scenario B, 1 CPU, ns: t (id 0, pid 5, SCHED_OTHER) woken at 100, runs [150, 400), sleeps;
 // one activation [100, 400]; finish at 1000.
 RunMetrics scenario_b(std::string_view protocol) {
@@ -261,6 +472,8 @@ const char* const kScenarioBJsonNoWall = R"({
         "dl_push": 0,
         "dl_pull": 0,
         "affinity": 0,
+        "proxy": 0,
+        "return": 0,
         "total": 0
       },
       "switches": {

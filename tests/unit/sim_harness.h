@@ -27,7 +27,8 @@ struct SimResult {
 };
 
 inline SimResult simulate(const std::string& json, int cpus, const std::string& costs = "zero",
-                          uint64_t seed = 1, Time duration = -1, Time jitter = 0) {
+                          uint64_t seed = 1, Time duration = -1, Time jitter = 0,
+                          const std::string& protocol = "none", bool mutex_spin = true) {
   SimResult r;
   Workload w;
   r.status = load_workload_from_string(json, "test.json", LoadOptions{}, &w);
@@ -37,6 +38,8 @@ inline SimResult simulate(const std::string& json, int cpus, const std::string& 
   opt.seed = seed;
   opt.check = true;
   opt.duration = duration;
+  opt.protocol = protocol;
+  opt.mutex_spin = mutex_spin;
   std::string err;
   if (!CostModel::parse(costs, &opt.costs, &err)) {
     r.status = Status::invalid(err);
@@ -56,7 +59,7 @@ inline SimResult simulate(const std::string& json, int cpus, const std::string& 
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.trace.append(buf, n);
   std::fclose(f);
   stats.wall_s = 0;
-  if (r.status.is_ok()) r.metrics = metrics.result(stats);
+  r.metrics = metrics.result(stats);
   return r;
 }
 
