@@ -293,7 +293,12 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
       if (p->se.sched_delayed)
         p->sched_class->enqueue_task(rq, p, ENQUEUE_DELAYED | ENQUEUE_WAKEUP);
       for (Observer* o : obs_) o->on_sched_wakeup(now_, rq.cpu, ref(p), rq.cpu, false);
+      // The donor of a proxy can run itself now: the proxy must give its context back.
+      if (rq.donor == p && rq.curr != p) resched_curr(rq);
       wakeup_preempt(rq, p, wake_flags);
+      // A donor woken in place was not pushable while blocked: let its class push it now if it
+      // cannot run here soon (task_woken_rt()/task_woken_dl()).
+      if (!p->se.sched_delayed) p->sched_class->task_woken(rq, p);
       return;
     }
   }
@@ -477,7 +482,9 @@ void Kernel::schedule(Rq& rq) {
     }
     break;
   }
-  put_prev_set_next(rq, prev_donor, next_donor);
+  // rq->donor, not prev_donor: a wakeup during find_proxy_task() may have put the old donor
+  // already (proxy_needs_return() switching the donor to idle).
+  put_prev_set_next(rq, rq.donor, next_donor);
   if (next != prev) {
     context_switch(rq, prev, next, next_donor, blocking);
   } else {
@@ -521,6 +528,12 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   for (Observer* o : obs_)
     o->on_sched_switch(now_, rq.cpu, ref(prev), st, ref(next), ref(next_donor));
   update_other_load_avgs(rq);
+  // A proxy that leaves the CPU still queued was never put_prev'ed (the donor was): give the
+  // class a chance to push it (7.1 "Fix potentially missing balancing with Proxy Exec").
+  if (prev != rq.donor && prev != &rq.idle && task_on_rq_queued(prev) && !prev->blocked_on) {
+    if (prev->sched_class == rt_.get()) rt_push_pending(rq);
+    if (prev->sched_class == dl_.get()) dl_push_pending(rq);
+  }
   prev->on_cpu = false;
   next->on_cpu = true;
   if (prev != &rq.idle) rq.busy_ns += now_ - rq.exec_start;

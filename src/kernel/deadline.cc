@@ -149,7 +149,7 @@ class DlClass final : public SchedClass {
   }
 
   void put_prev_task(Rq& rq, Task* prev, Task* next) override {
-    update_curr(rq);
+    if (rq.donor == prev) update_curr(rq);
     k_.dl_update_overload(rq);
     if (prev->dl.on_tree) k_.dl_push_pending(rq);
   }
@@ -255,7 +255,7 @@ void Kernel::dl_timer_fired(int id, int cpu, uint64_t gen) {
   dl->timer_armed = false;
   Rq& rq = task_rq(p);
   ctx_cpu_ = rq.cpu;
-  if (!task_on_rq_queued(p) || p->state != TaskState::kRunning) {
+  if (!task_on_rq_queued(p)) {  // asleep (a queued blocked donor is enqueued below)
     replenish_dl_entity(dl, now_);
     return;
   }

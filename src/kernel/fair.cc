@@ -408,7 +408,7 @@ class FairClass final : public SchedClass {
   void put_prev_task(Rq& rq, Task* prev, Task* next) override {
     CfsRq& cfs = rq.cfs;
     if (prev->se.on_rq) {
-      update_curr(rq);
+      if (rq.donor == prev) update_curr(rq);
       enqueue_tree(cfs, prev);
       k_.update_load_avg_se(rq, prev);
     }

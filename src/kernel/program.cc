@@ -185,7 +185,9 @@ void Kernel::program_continue(Rq& rq, Task* p) {
           continue;
         case EventKind::kYield:
           s.resume_after_block = true;
-          p->sched_class->yield_task(rq);
+          // do_sched_yield() acts on the scheduling context: from a proxy, on the donor
+          // (6.19 "sched/proxy: Yield the donor task").
+          if (rq.donor != &rq.idle) rq.donor->sched_class->yield_task(rq);
           resched_curr(rq);
           return;
       }

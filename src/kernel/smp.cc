@@ -67,8 +67,14 @@ static Task* highest_pushable(Kernel& k, Rq& rq, int allowed_cpu) {
 }
 
 // push_rt_task()
+// rt_rq->overloaded, evaluated now: the cached flag can be stale inside __schedule() (prev is
+// still on_cpu when put_prev_task() runs), and a stale flag loses pushes.
+static bool rt_overloaded(Kernel& k, Rq& rq) {
+  return rq.rt.rt_nr_running >= 2 && highest_pushable(k, rq, -1) != nullptr;
+}
+
 bool Kernel::push_rt_task(Rq& rq) {
-  if (!rq.rt.overloaded) return false;
+  if (!rt_overloaded(*this, rq)) return false;
   Task* next = highest_pushable(*this, rq, -1);
   if (!next) return false;
   if (next->prio < rq.donor->prio) {
@@ -93,7 +99,7 @@ void Kernel::pull_rt_task(Rq& this_rq) {
   for (int i = 1; i < n; ++i) {
     int cpu = (this_rq.cpu + i) % n;
     Rq& src = cpu_rq(cpu);
-    if (!src.rt.overloaded) continue;
+    if (!rt_overloaded(*this, src)) continue;
     Task* p = highest_pushable(*this, src, this_rq.cpu);
     if (!p || p->prio >= rq_prio(this_rq.cpu)) continue;
     if (p->prio < src.donor->prio) continue;  // it will preempt src's curr soon
@@ -161,6 +167,7 @@ static Task* earliest_pushable_dl(Kernel& k, Rq& rq, int allowed_cpu) {
 }
 
 bool Kernel::push_dl_task(Rq& rq) {
+  dl_update_overload(rq);
   if (!rq.dl.overloaded) return false;
   Task* next = earliest_pushable_dl(*this, rq, -1);
   if (!next) return false;
@@ -188,6 +195,7 @@ void Kernel::pull_dl_task(Rq& this_rq) {
   for (int i = 1; i < n; ++i) {
     int cpu = (this_rq.cpu + i) % n;
     Rq& src = cpu_rq(cpu);
+    dl_update_overload(src);
     if (!src.dl.overloaded) continue;
     Task* p = earliest_pushable_dl(*this, src, this_rq.cpu);
     if (!p) continue;

@@ -205,6 +205,8 @@ void Kernel::mutex_unlock(Rq& rq, Task* p, int id) {
     handoff = next && m->handoff && protocol_ != Protocol::kPi && m->waiters.front() == next;
   }
   p->blocked_donor = nullptr;
+  // A proxy that releases a lock may have left its donor's chain: pick again.
+  if (rq.donor != p && rq.curr == p) resched_curr(rq);
   if (!next) return;
   if (handoff) {
     m->handoff = false;
@@ -280,6 +282,21 @@ void Kernel::rt_mutex_setprio(Task* p, Task* pi_task) {
           : is_rt_policy(p->policy)      ? rt_.get()
                                          : fair_.get();
   Rq& rq = task_rq(p);
+  if (cls == fair_.get() && p->sched_class == cls) {
+    // Fair to fair: the weight follows static_prio, not prio; only the number changes (as in
+    // the kernel, where a nice -10 waiter "boosts" a nice 19 owner to prio 110 for nothing).
+    int oldprio = p->prio;
+    p->prio = prio;
+    p->pi_task = pi_task;
+    for (Observer* o : obs_) o->on_pi_setprio(now_, ctx_cpu_, ref(p), oldprio, prio);
+    return;
+  }
+  if (cls != p->sched_class && p->se.sched_delayed) {
+    // A delayed-dequeue sleeper leaving fair finishes its dequeue first (Linux 6.12 "sched: Fix
+    // delayed_dequeue vs switched_from_fair()").
+    p->sched_class->dequeue_task(rq, p, DEQUEUE_SLEEP | DEQUEUE_DELAYED);
+    p->on_rq = 0;
+  }
   bool queued = task_on_rq_queued(p);
   bool running = rq.donor == p;
   if (queued) {
