@@ -231,6 +231,8 @@ class Kernel {
   void proxy_migrate_task(Rq& rq, Task* p, Task* owner, int target);
   void activate_blocked_waiters(Task* owner, int cpu);
   void stop_spinners_of(Task* owner);
+  void release_spinners(Mutex* m);
+  void report_deadlock(const std::string& msg);
   std::vector<Mutex>& mutexes() { return mutexes_; }
 
   // Observers

@@ -87,8 +87,7 @@ void Kernel::program_exit(Rq& rq, Task* p) {
     if (m->waiters.empty()) continue;
     std::string msg = fmt::format("deadlock at {} ns: {} exits holding {}, which {} waits for",
                                   now_, p->name, m->name, m->waiters.front()->name);
-    for (Observer* o : obs_) o->on_deadlock(now_, msg);
-    if (workload_status_.is_ok()) workload_status_ = Status::workload_failed(msg);
+    report_deadlock(msg);
   }
   p->state = TaskState::kDead;
   for (Observer* o : obs_) o->on_process_exit(now_, rq.cpu, ref(p));

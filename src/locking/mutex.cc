@@ -87,8 +87,7 @@ bool Kernel::detect_deadlock(Task* p, Mutex* m) {
     cycle += fmt::format(" held by {}", owner->name);
     if (owner == p) {
       std::string msg = fmt::format("deadlock at {} ns: {}", now_, cycle);
-      for (Observer* o : obs_) o->on_deadlock(now_, msg);
-      if (workload_status_.is_ok()) workload_status_ = Status::workload_failed(msg);
+      report_deadlock(msg);
       return true;
     }
     // A spinner waits as surely as a sleeper: AB-BA between two spinners is a deadlock too.
@@ -139,8 +138,7 @@ bool Kernel::mutex_lock(Rq& rq, Task* p, int id, bool retry) {
   if (m->owner && m->owner->state == TaskState::kDead) {
     std::string msg = fmt::format("deadlock at {} ns: {} waits for {}, held by {} which has exited",
                                   now_, p->name, m->name, m->owner->name);
-    for (Observer* o : obs_) o->on_deadlock(now_, msg);
-    if (workload_status_.is_ok()) workload_status_ = Status::workload_failed(msg);
+    report_deadlock(msg);
     return false;
   }
   const bool queued = std::find(m->waiters.begin(), m->waiters.end(), p) != m->waiters.end();
@@ -185,14 +183,7 @@ void Kernel::mutex_unlock(Rq& rq, Task* p, int id) {
   m->owner = nullptr;
   for (Observer* o : obs_) o->on_lock_release(now_, rq.cpu, ref(p), m->id, m->name);
   if (protocol_ == Protocol::kPi) rt_mutex_setprio(p, pi_top_waiter(p));  // deboost
-  // Spinners retry at once (they are running).
-  for (Task* s : m->spinners) {
-    s->spinning_on = nullptr;
-    Rq& srq = task_rq(s);
-    srq.work_gen++;
-    eq_.push(now_, EvKind::kWorkDone, srq.cpu, 0, srq.work_gen);
-  }
-  m->spinners.clear();
+  release_spinners(m);  // they are running: they retry at once
   Task* next = nullptr;
   bool handoff = false;
   if (is_proxy() && p->blocked_donor && p->blocked_donor->blocked_on == m) {
@@ -229,15 +220,25 @@ void Kernel::wake_waiter(Rq& rq, Task* w) {
 // The owner left its CPU: mutex_spin_on_owner() gives up; each spinner retries now and, the
 // owner not running, goes to sleep on the wait list.
 void Kernel::stop_spinners_of(Task* owner) {
-  for (Mutex* m : owner->held) {
-    for (Task* s : m->spinners) {
-      s->spinning_on = nullptr;
-      Rq& srq = task_rq(s);
-      srq.work_gen++;
-      eq_.push(now_, EvKind::kWorkDone, srq.cpu, 0, srq.work_gen);
-    }
-    m->spinners.clear();
+  for (Mutex* m : owner->held) release_spinners(m);
+}
+
+// Every task spinning on m's owner stops spinning and retries its lock event now (each is the
+// current task of its CPU: a fresh work event there runs its program).
+void Kernel::release_spinners(Mutex* m) {
+  for (Task* s : m->spinners) {
+    s->spinning_on = nullptr;
+    Rq& srq = task_rq(s);
+    srq.work_gen++;
+    eq_.push(now_, EvKind::kWorkDone, srq.cpu, 0, srq.work_gen);
   }
+  m->spinners.clear();
+}
+
+// A deadlock is a result of the workload: observers hear of it and the run ends with exit 1.
+void Kernel::report_deadlock(const std::string& msg) {
+  for (Observer* o : obs_) o->on_deadlock(now_, msg);
+  if (workload_status_.is_ok()) workload_status_ = Status::workload_failed(msg);
 }
 
 // task_top_pi_waiter(): the highest-priority waiter over every lock p holds.
