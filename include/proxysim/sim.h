@@ -36,9 +36,15 @@ struct SimOptions {
   CostModel costs;
   bool check = false;             // run the invariant checker after every event
   std::string protocol = "none";  // none, pi, proxy (= proxy:full), proxy:single-rq, proxy:migrate
-  bool mutex_spin = true;         // optimistic spinning of struct mutex (--no-mutex-spin)
-  // Called now and then from the event loop (every ~1M events) with the simulated time and the
-  // end time (-1 if open-ended); the CLI uses it for a progress line on a terminal.
+  bool mutex_spin = true;
+  bool donor_load = true;
+  // PELT and load balancing view of blocked donors (proxy execution). true (default, as in
+  // Linux): a blocked donor stays enqueued and counts in its runqueue's load and runnable
+  // averages, so a chain's load lands on the owner's CPU. false (--donor-load ignore): blocked
+  // donors count for nothing there; compare both to measure the effect (an open upstream
+  // question, "CFS/PELT load handling").         // optimistic spinning of struct mutex
+  // (--no-mutex-spin) Called now and then from the event loop (every ~1M events) with the simulated
+  // time and the end time (-1 if open-ended); the CLI uses it for a progress line on a terminal.
   std::function<void(Time now, Time end)> progress;
 };
 

@@ -23,6 +23,7 @@ struct CommonOptions {
   int cpus = 0;          // 0 = from the workload
   std::string protocol;  // empty: "pi" if the workload sets pi_enabled, else "none"
   bool no_mutex_spin = false;
+  std::string donor_load = "count";
   std::string duration;
   uint64_t seed = 1;
   std::string costs = "default";
@@ -79,6 +80,10 @@ void add_common(CLI::App* app, CommonOptions* o) {
                   "lock protocol: none (struct mutex), pi (rt_mutex priority inheritance), "
                   "proxy (= proxy:full), proxy:single-rq, proxy:migrate; default: pi if the "
                   "workload sets global.pi_enabled, else none");
+  app->add_option("--donor-load", o->donor_load,
+                  "proxy execution: blocked donors count in their runqueue's PELT load and in "
+                  "load balancing (count, as Linux) or not (ignore)")
+      ->default_str("count");
   app->add_flag("--no-mutex-spin", o->no_mutex_spin,
                 "turn off optimistic spinning of struct mutex waiters (none and proxy)");
   app->add_option("--duration", o->duration,
@@ -118,6 +123,9 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
                     protocol));
   opt.protocol = protocol;
   opt.mutex_spin = !o.no_mutex_spin;
+  if (o.donor_load != "count" && o.donor_load != "ignore")
+    return Status::invalid(fmt::format("--donor-load {}: expected count or ignore", o.donor_load));
+  opt.donor_load = o.donor_load == "count";
   if (!o.duration.empty() && !parse_seconds(o.duration, &opt.duration))
     return Status::invalid(
         fmt::format("--duration {}: expected seconds, e.g. 2 or 0.5", o.duration));

@@ -196,7 +196,11 @@ class Kernel {
   void sched_balance_rq(Rq& rq, MigrateReason why);
   bool sched_balance_newidle(Rq& rq);
   void sched_balance_tick(Rq& rq);
-  int runnable_fair(const Rq& rq) const { return rq.cfs.h_nr_runnable; }
+  // Runnable fair tasks as load balancing sees them (blocked donors excluded with
+  // --donor-load ignore).
+  int runnable_fair(const Rq& rq) const;
+  // Weight and number of blocked donors queued in rq's cfs_rq (a walk of the tree).
+  void fair_blocked_donors(const Rq& rq, uint64_t* weight, int* nr) const;
 
   // smp.cc: RT/DL push and pull
   int rq_prio(int cpu);

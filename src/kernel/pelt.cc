@@ -1,5 +1,7 @@
 // kernel/sched/pelt.c: per-entity load tracking with the kernel's constants and integer
 // arithmetic. Time is counted in 1024 ns units; a period is 1024 such units (~1 ms); y^32 = 1/2.
+#include <algorithm>
+
 #include "kernel/kernel.h"
 
 namespace proxysim {
@@ -100,8 +102,48 @@ void Kernel::update_load_avg_se(Rq& rq, Task* p) {
 // __update_load_avg_cfs_rq()
 void Kernel::update_load_avg_cfs(Rq& rq) {
   CfsRq& cfs = rq.cfs;
-  update_load(static_cast<uint64_t>(now_), cfs.avg, cfs.load_weight,
-              static_cast<uint64_t>(cfs.h_nr_runnable), cfs.curr != nullptr, 1);
+  uint64_t load = cfs.load_weight;
+  uint64_t runnable = static_cast<uint64_t>(cfs.h_nr_runnable);
+  if (!opt_.donor_load && is_proxy()) {
+    uint64_t w = 0;
+    int nr = 0;
+    fair_blocked_donors(rq, &w, &nr);
+    load -= std::min(load, w);
+    runnable -= std::min<uint64_t>(runnable, static_cast<uint64_t>(nr));
+  }
+  update_load(static_cast<uint64_t>(now_), cfs.avg, load, runnable, cfs.curr != nullptr, 1);
+}
+
+static void walk_blocked(const Task* t, uint64_t* weight, int* nr) {
+  if (!t) return;
+  if (t->blocked_on && !t->se.sched_delayed) {
+    *weight += t->se.weight;
+    ++*nr;
+  }
+  walk_blocked(t->se.left, weight, nr);
+  walk_blocked(t->se.right, weight, nr);
+}
+
+void Kernel::fair_blocked_donors(const Rq& rq, uint64_t* weight, int* nr) const {
+  *weight = 0;
+  *nr = 0;
+  walk_blocked(rq.cfs.root, weight, nr);
+  const Task* curr = rq.cfs.curr;
+  if (curr && curr->se.on_rq && curr->blocked_on) {
+    *weight += curr->se.weight;
+    ++*nr;
+  }
+}
+
+int Kernel::runnable_fair(const Rq& rq) const {
+  int n = rq.cfs.h_nr_runnable;
+  if (!opt_.donor_load && is_proxy()) {
+    uint64_t w;
+    int nr;
+    fair_blocked_donors(rq, &w, &nr);
+    n -= nr;
+  }
+  return n;
 }
 
 void Kernel::update_other_load_avgs(Rq& rq) {

@@ -295,5 +295,33 @@ TEST(Locking, MutexHandoffAfterAStolenLock) {
   EXPECT_GT(r.task("s2").lock_wait_ns.max, 900 * kNsPerUs);  // w's critical section
 }
 
+TEST(Locking, DonorLoadOptionChangesWhatLoadBalancingSees) {
+  // Four donors keep blocking on m, held most of the time by an owner pinned to CPU 0; three
+  // busy tasks float. With the kernel's behaviour (count) the queued blocked donors make CPU 0
+  // look loaded, so balancing keeps the busy tasks off it and they share CPU 1 more; ignoring
+  // donor load (--donor-load ignore) lets them use CPU 0 when its chain is idle.
+  const char* json = R"({"global": {"duration": 2}, "tasks": {
+      "owner": {"priority": 0, "cpus": [0], "lock": "m", "run": 50000, "unlock": "m",
+                "run2": 1000},
+      "donor": {"instance": 4, "delay": 1000, "lock": "m", "run": 100, "unlock": "m",
+                "sleep": 500},
+      "busy":  {"instance": 3, "run": 1000000}}})";
+  SimOptions opt;
+  opt.nr_cpus = 2;
+  opt.protocol = "proxy";
+  auto count = testing::simulate_opts(json, opt);
+  opt.donor_load = false;
+  auto ignore = testing::simulate_opts(json, opt);
+  ASSERT_TRUE(count.status.is_ok()) << count.status.message();
+  ASSERT_TRUE(ignore.status.is_ok()) << ignore.status.message();
+  auto busy = [](const SimResult& r) {
+    Time t = 0;
+    for (const auto& task : r.metrics.tasks)
+      if (task.name.rfind("busy", 0) == 0) t += task.cpu_time_ns;
+    return t;
+  };
+  EXPECT_GT(busy(ignore), busy(count) + 100 * kNsPerMs);
+}
+
 }  // namespace
 }  // namespace proxysim

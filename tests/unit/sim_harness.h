@@ -26,26 +26,13 @@ struct SimResult {
   }
 };
 
-inline SimResult simulate(const std::string& json, int cpus, const std::string& costs = "zero",
-                          uint64_t seed = 1, Time duration = -1, Time jitter = 0,
-                          const std::string& protocol = "none", bool mutex_spin = true) {
+// Runs `json` with exactly `opt` (the checker is forced on).
+inline SimResult simulate_opts(const std::string& json, SimOptions opt) {
   SimResult r;
   Workload w;
   r.status = load_workload_from_string(json, "test.json", LoadOptions{}, &w);
   if (!r.status.is_ok()) return r;
-  SimOptions opt;
-  opt.nr_cpus = cpus;
-  opt.seed = seed;
   opt.check = true;
-  opt.duration = duration;
-  opt.protocol = protocol;
-  opt.mutex_spin = mutex_spin;
-  std::string err;
-  if (!CostModel::parse(costs, &opt.costs, &err)) {
-    r.status = Status::invalid(err);
-    return r;
-  }
-  opt.costs.jitter_max = jitter;
   std::FILE* f = std::tmpfile();
   MetricsCollector metrics;
   FtraceWriter trace(f);
@@ -61,6 +48,25 @@ inline SimResult simulate(const std::string& json, int cpus, const std::string& 
   stats.wall_s = 0;
   r.metrics = metrics.result(stats);
   return r;
+}
+
+inline SimResult simulate(const std::string& json, int cpus, const std::string& costs = "zero",
+                          uint64_t seed = 1, Time duration = -1, Time jitter = 0,
+                          const std::string& protocol = "none", bool mutex_spin = true) {
+  SimOptions opt;
+  opt.nr_cpus = cpus;
+  opt.seed = seed;
+  opt.duration = duration;
+  opt.protocol = protocol;
+  opt.mutex_spin = mutex_spin;
+  std::string err;
+  if (!CostModel::parse(costs, &opt.costs, &err)) {
+    SimResult r;
+    r.status = Status::invalid(err);
+    return r;
+  }
+  opt.costs.jitter_max = jitter;
+  return simulate_opts(json, opt);
 }
 
 }  // namespace proxysim::testing
