@@ -38,6 +38,9 @@ struct SimOptions {
   std::string protocol = "none";  // none, pi, proxy (= proxy:full), proxy:single-rq, proxy:migrate
   bool mutex_spin = true;
   bool donor_load = true;
+  // A historical proxy-execution bug switched back on, to show the checker catches it
+  // (stale-task-cpu, dangling-donor, runnable-without-return, activate-livelock); empty = none.
+  std::string inject;
   // PELT and load balancing view of blocked donors (proxy execution). true (default, as in
   // Linux): a blocked donor stays enqueued and counts in its runqueue's load and runnable
   // averages, so a chain's load lands on the owner's CPU. false (--donor-load ignore): blocked
@@ -50,6 +53,8 @@ struct SimOptions {
 
 // The protocols `--protocol` accepts, in the order `compare` lists them by default.
 const std::vector<std::string>& known_protocols();
+// The fault names --inject accepts.
+const std::vector<std::string>& known_faults();
 
 // Counters the engine reports about itself (not scheduling metrics).
 struct RunStats {

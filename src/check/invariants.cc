@@ -18,6 +18,37 @@ void InvariantChecker::check() {
   if (!k_.failed()) check_rq_counts();
   if (!k_.failed()) check_time_accounting();
   if (!k_.failed()) check_rt_placement();
+  if (!k_.failed()) check_progress();
+}
+
+// Progress watchdog: a CPU never idles for longer than a tick (plus latencies) while a runnable
+// task waits queued on it. That is a lost wakeup or a missed reschedule.
+void InvariantChecker::check_progress() {
+  const Time bound = k_.tick_nsec() + 10 * (k_.costs().ipi_latency + k_.costs().migration +
+                                            k_.costs().idle_exit + k_.costs().jitter_max);
+  if (idle_with_work_since_.size() != static_cast<size_t>(k_.nr_cpus()))
+    idle_with_work_since_.assign(k_.nr_cpus(), -1);
+  std::vector<const Task*> waiting(k_.nr_cpus(), nullptr);
+  for (auto& t : k_.tasks()) {
+    const Task* p = t.get();
+    if (p->on_rq == kTaskOnRqQueued && p->state == TaskState::kRunning && !p->blocked_on &&
+        !p->se.sched_delayed && !p->on_cpu &&
+        !(p->policy == Policy::kDeadline && p->dl.dl_throttled) && !waiting[p->cpu])
+      waiting[p->cpu] = p;
+  }
+  for (int c = 0; c < k_.nr_cpus(); ++c) {
+    Rq& rq = k_.cpu_rq(c);
+    if (rq.curr != &rq.idle || !waiting[c]) {
+      idle_with_work_since_[c] = -1;
+      continue;
+    }
+    if (idle_with_work_since_[c] < 0) idle_with_work_since_[c] = k_.now();
+    if (k_.now() - idle_with_work_since_[c] > bound)
+      return k_.fail(
+          fmt::format("lost wakeup or missed reschedule: cpu {} has been idle for {} ns "
+                      "while {} is runnable there",
+                      c, k_.now() - idle_with_work_since_[c], waiting[c]->name));
+  }
 }
 
 // A task is in exactly one place: queued on one rq (running or not), on one wake list, in

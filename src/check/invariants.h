@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace proxysim {
 
@@ -19,8 +20,10 @@ class InvariantChecker {
   void check_rq_counts();
   void check_time_accounting();
   void check_rt_placement();
+  void check_progress();
   Kernel& k_;
   long long last_now_ = 0;
+  std::vector<long long> idle_with_work_since_;  // per CPU, -1 when not
 };
 
 }  // namespace proxysim

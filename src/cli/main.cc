@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
 #include "proxysim/loader.h"
@@ -269,6 +270,28 @@ int main(int argc, char** argv) {
       ->default_str("none,pi,proxy");
   add_common(compare, &cmp_o);
 
+  StressOptions st;
+  uint64_t st_seed = 0;
+  std::string st_protocols, st_duration = "0.2";
+  CLI::App* stress = app.add_subcommand(
+      "stress",
+      "run seeded random workloads under every protocol with jitter and the invariant checker");
+  stress->add_option("--seeds", st.seeds, "number of seeds (from 1, or from --seed)")
+      ->default_str("100");
+  stress->add_option("--seed", st_seed, "one seed only (or the first one with --seeds)");
+  stress->add_option("--protocols", st_protocols, "comma-separated protocols (default: all)");
+  stress->add_option("--time-budget", st.time_budget_s,
+                     "stop starting new seeds after this many wall seconds");
+  stress->add_option("--inject", st.inject,
+                     "switch a historical proxy bug back on: stale-task-cpu, dangling-donor, "
+                     "runnable-without-return, activate-livelock");
+  stress->add_option("--duration", st_duration, "simulated seconds per run")->default_str("0.2");
+  stress->add_option("--jitter", st.jitter, "jitter of cross-CPU latencies, ns")
+      ->default_str("20000");
+  stress->add_flag("--shrink", st.shrink,
+                   "reduce the first failure to a minimal workload and write it as rt-app JSON");
+  stress->add_option("--shrink-out", st.shrink_out, "file for the shrunk workload");
+
   CLI::App* demo = app.add_subcommand(
       "demo", "run the built-in priority-inversion scenarios under each protocol and compare");
   add_common(demo, &demo_o);
@@ -304,6 +327,15 @@ int main(int argc, char** argv) {
     std::vector<std::string> protocols = split_list(cmp_protocols);
     if (protocols.empty()) return report(Status::invalid("--protocols: empty list"));
     return compare_workload(w, cmp_o, protocols);
+  }
+  if (*stress) {
+    bool one_seed = stress->count("--seed") > 0 && stress->count("--seeds") == 0;
+    if (stress->count("--seed")) st.first_seed = st_seed;
+    if (one_seed) st.seeds = 1;
+    st.protocols = split_list(st_protocols);
+    if (!parse_seconds(st_duration, &st.duration))
+      return report(Status::invalid("--duration: expected seconds, e.g. 0.2"));
+    return run_stress(st, std::cout);
   }
   if (*demo) {
     int rc = 0;

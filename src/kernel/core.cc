@@ -47,12 +47,21 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
     rqs_.push_back(std::move(rq));
   }
   parse_protocol(opt_.protocol, &protocol_);
+  const auto& faults = known_faults();
+  for (size_t i = 0; i < faults.size(); ++i)
+    if (opt_.inject == faults[i]) fault_ = static_cast<Fault>(i + 1);
   mutexes_.resize(w_.mutexes.size());
   for (size_t i = 0; i < mutexes_.size(); ++i) {
     mutexes_[i].id = static_cast<int>(i);
     mutexes_[i].name = w_.mutexes[i];
   }
   if (opt_.check) checker_ = std::make_unique<InvariantChecker>(*this);
+}
+
+const std::vector<std::string>& known_faults() {
+  static const std::vector<std::string> k = {"stale-task-cpu", "dangling-donor",
+                                             "runnable-without-return", "activate-livelock"};
+  return k;
 }
 
 const std::vector<std::string>& known_protocols() {
@@ -275,14 +284,22 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
   if (p->on_rq) {
     // ttwu_runnable(): still queued: a fair delayed dequeue, or a blocked donor.
     Rq& rq = task_rq(p);
-    if (p->proxy_migrated && !p->on_cpu && (p->cpu != p->wake_cpu || !p->cpus_mask.test(p->cpu))) {
+    // A donor away from where it should run (proxy-migrated, or its affinity changed while it
+    // was blocked) must pass return migration.
+    const bool misplaced =
+        (p->proxy_migrated && p->cpu != p->wake_cpu) || !p->cpus_mask.test(p->cpu);
+    if (!p->se.sched_delayed && misplaced && !p->on_cpu &&
+        fault_ != Fault::kRunnableWithoutReturn) {
       // proxy_needs_return(): the donor sits where it is only as a scheduling context. Take it
       // off this rq (first dropping it as the rq's donor, as proxy_resched_idle() does) and let
       // the full wakeup below choose a CPU it may run on.
-      if (rq.donor == p) {
+      if (rq.donor == p && fault_ != Fault::kDanglingDonor) {
         update_curr(rq);
         p->sched_class->put_prev_task(rq, p, &rq.idle);
         rq.donor = &rq.idle;
+        // This CPU's priority drops with its donor leaving: let it pull RT/DL work at the
+        // next pick, as balance_rt()/balance_dl() would have done for a put_prev of p.
+        rq.pull_pending = true;
         resched_curr(rq);
       }
       deactivate_task(rq, p, DEQUEUE_SLEEP | DEQUEUE_SPECIAL);
@@ -303,6 +320,7 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
     }
   }
   p->state = TaskState::kWaking;
+  p->migration_pending = -1;  // select_task_rq() below honours the new affinity
   int prev_cpu = p->cpu;
   int cpu = p->sched_class->select_task_rq(p, p->wake_cpu, wake_flags | WF_TTWU);
   if (returning) {
@@ -314,6 +332,7 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
     wake_flags |= WF_MIGRATED;
     p->sched_class->migrate_task_rq(p, cpu);
     trace_migrate(p, p->cpu, cpu, returning ? MigrateReason::kReturn : MigrateReason::kWakeup);
+    p->last_cpu = p->cpu;
     p->cpu = cpu;
   }
   p->wake_cpu = cpu;
@@ -329,6 +348,11 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
 }
 
 void Kernel::ttwu_do_activate(Rq& rq, Task* p, int wake_flags) {
+  if (fault_ == Fault::kActivateLivelock && protocol_ == Protocol::kProxyFull &&
+      !p->blocked_head.empty()) {
+    // The v9 live-lock: activation runs while the owner is still seen asleep.
+    activate_blocked_waiters(p, rq.cpu);
+  }
   int en_flags = ENQUEUE_WAKEUP;
   if (wake_flags & WF_MIGRATED) en_flags |= ENQUEUE_MIGRATED;
   activate_task(rq, p, en_flags);
@@ -379,6 +403,7 @@ void Kernel::move_queued_task(Task* p, int dest_cpu, MigrateReason why) {
 void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
   p->sched_class->migrate_task_rq(p, dest_cpu);
   trace_migrate(p, p->cpu, dest_cpu, why);
+  p->last_cpu = p->cpu;
   p->cpu = dest_cpu;
   p->wake_cpu = dest_cpu;
   cpu_rq(dest_cpu).incoming.push_back(p);
@@ -465,6 +490,11 @@ void Kernel::schedule(Rq& rq) {
     migrate_to = prev->migration_pending;
     prev->migration_pending = -1;
     deactivate_task(rq, prev, DEQUEUE_MIGRATING);
+  }
+  if (rq.pull_pending) {
+    rq.pull_pending = false;
+    pull_rt_task(rq);
+    pull_dl_task(rq);
   }
   Task* next_donor = nullptr;
   Task* next = nullptr;

@@ -93,6 +93,7 @@ struct Rq {
   std::vector<Task*> incoming;  // tasks in flight towards this CPU
   bool rt_push_cb = false;      // balance callbacks queued by put_prev/set_next
   bool dl_push_cb = false;
+  bool pull_pending = false;  // the donor was taken away (return migration): pull at pick
 
   // statistics the invariant checker uses
   Time busy_ns = 0;
@@ -118,6 +119,16 @@ struct Mutex {
 };
 
 enum class Protocol : uint8_t { kNone, kPi, kProxySingleRq, kProxyMigrate, kProxyFull };
+
+// Historical bugs of the proxy-execution series that --inject switches back on
+// (reference/proxy-exec.md §3). Never on by default.
+enum class Fault : uint8_t {
+  kNone,
+  kStaleTaskCpu,           // find_proxy_task() trusts the owner's old task_cpu while it moves
+  kDanglingDonor,          // a donor is deactivated while still rq->donor (no proxy_resched_idle)
+  kRunnableWithoutReturn,  // a woken donor skips return-migration evaluation
+  kActivateLivelock,       // owner wakeup re-activates from a list re-parked donors refill
+};
 bool parse_protocol(const std::string& s, Protocol* out);
 const char* protocol_name(Protocol p);
 
@@ -222,6 +233,7 @@ class Kernel {
   // locking (src/locking/mutex.cc) and proxy execution (proxy.cc)
   bool is_proxy() const { return protocol_ >= Protocol::kProxySingleRq; }
   Protocol protocol() const { return protocol_; }
+  Fault fault() const { return fault_; }
   bool mutex_lock(Rq& rq, Task* p, int id, bool retry);
   void mutex_unlock(Rq& rq, Task* p, int id);
   void lock_acquired(Rq& rq, Task* p, Mutex* m);
@@ -305,6 +317,7 @@ class Kernel {
   uint64_t dl_total_bw_ = 0;
   int distribute_prev_ = -1;  // cpumask_any_and_distribute() state
   Protocol protocol_ = Protocol::kNone;
+  Fault fault_ = Fault::kNone;
   std::vector<Mutex> mutexes_;
   uint64_t waiter_seq_ = 0;
   std::vector<Task*> proxy_chain_;  // scratch for find_proxy_task()

@@ -68,6 +68,13 @@ Task* Kernel::find_proxy_task(Rq& rq, Task* donor) {
       return nullptr;
     }
     bool owner_queued = task_on_rq_queued(owner) && !owner->se.sched_delayed;
+    if ((owner->on_rq == kTaskOnRqMigrating || owner->state == TaskState::kWaking) &&
+        fault_ == Fault::kStaleTaskCpu && owner->last_cpu == rq.cpu) {
+      // The v9 race: task_cpu(owner) still reads this CPU while ttwu moves the owner away, and
+      // the walk picks it to run here.
+      owner->blocked_donor = donor;
+      return owner;
+    }
     if (owner->on_rq == kTaskOnRqMigrating || owner->state == TaskState::kWaking) {
       // The owner is on its way to owner->cpu. If that is us, wait for it to land (its
       // arrival preempts the idle task); otherwise treat it as remote.
@@ -121,6 +128,24 @@ Task* Kernel::find_proxy_task(Rq& rq, Task* donor) {
 // spliced first, so a donor that parks again at once (the owner slept again) waits for the next
 // wakeup instead of live-locking this loop.
 void Kernel::activate_blocked_waiters(Task* owner, int cpu) {
+  if (fault_ == Fault::kActivateLivelock) {
+    // The v9 bug: walk the live list. An activated donor whose owner is (still) seen asleep
+    // parks itself again at once (find_proxy_task() on its CPU), refilling the list.
+    for (uint64_t n = 0; !owner->blocked_head.empty(); ++n) {
+      if (n > 100000) {
+        fail(
+            fmt::format("live-lock: waking {} re-activated its parked donors {} times without "
+                        "progress (activate_blocked_waiters() vs proxy_enqueue_on_owner())",
+                        owner->name, n));
+        owner->blocked_head.clear();
+        return;
+      }
+      Task* d = owner->blocked_head.front();
+      owner->blocked_head.erase(owner->blocked_head.begin());
+      if (!task_on_rq_queued(owner)) owner->blocked_head.push_back(d);  // re-parked
+    }
+    return;
+  }
   std::vector<Task*> work;
   work.swap(owner->blocked_head);
   for (size_t i = 0; i < work.size(); ++i) {

@@ -125,6 +125,7 @@ struct Task {
   int on_rq = 0;
   bool on_cpu = false;  // is rq->curr of its CPU
   int cpu = 0;          // task_cpu()
+  int last_cpu = 0;     // the CPU before its latest move (what a stale task_cpu() read sees)
   int wake_cpu = 0;
   int recent_used_cpu = 0;
   CpuMask cpus_mask;

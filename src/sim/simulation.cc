@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -71,6 +72,14 @@ Status run_simulation(const Workload& w, const SimOptions& opt,
             "or pass --duration",
             w.file, t.name));
     }
+  }
+  if (!opt.inject.empty()) {
+    const auto& faults = known_faults();
+    if (std::find(faults.begin(), faults.end(), opt.inject) == faults.end())
+      return Status::invalid(
+          fmt::format("--inject {}: unknown fault (expected stale-task-cpu, dangling-donor, "
+                      "runnable-without-return or activate-livelock)",
+                      opt.inject));
   }
   Kernel k(w, opt, observers);
   if (opt.progress) k.progress_cb_ = opt.progress;
