@@ -416,6 +416,9 @@ void Kernel::handle_migrate_arrive(Task* p, int cpu) {
   rq.incoming.erase(std::find(rq.incoming.begin(), rq.incoming.end(), p));
   if (p->proxy_migrated && !p->blocked_on && !p->cpus_mask.test(cpu)) {
     // A donor that got its lock while in flight must not run here: through the waking gate.
+    // This CPU may have been idling for it (find_proxy_task() waits for a landing owner):
+    // it picks again.
+    resched_curr(rq);
     p->on_rq = 0;
     p->state = TaskState::kSleeping;
     try_to_wake_up(p, cpu, WF_TTWU);
