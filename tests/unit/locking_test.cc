@@ -323,5 +323,30 @@ TEST(Locking, DonorLoadOptionChangesWhatLoadBalancingSees) {
   EXPECT_GT(busy(ignore), busy(count) + 100 * kNsPerMs);
 }
 
+TEST(Locking, LockReleasedDuringTheWalkLetsTheDonorRunAfterReturn) {
+  // O (FIFO 50, CPU 0) holds m 0-2 ms. W (FIFO 10) and then D (FIFO 20), both pinned to CPU 1,
+  // block on m and migrate to CPU 0 as donors (O outranks them there). At 2 ms O unlocks,
+  // which wakes the first waiter W (return migration to CPU 1, IPI 12 us), and sleeps. CPU 0
+  // then picks D: the walk finds m free (released, not handed to D), so D leaves the blocked
+  // state through the waking gate and returns to CPU 1 with W. D outranks W there, takes m
+  // first (2.014 ms) and W waits for D's 1 ms: D done at 3.016, W at 4.018.
+  const char* json = R"({"global": {"duration": 1}, "tasks": {
+      "O": {"policy": "SCHED_FIFO", "priority": 50, "cpus": [0], "loop": 1,
+            "lock": "m", "run": 2000, "unlock": "m", "sleep": 3000},
+      "W": {"policy": "SCHED_FIFO", "priority": 10, "cpus": [1], "delay": 500, "loop": 1,
+            "lock": "m", "run": 1000, "unlock": "m"},
+      "D": {"policy": "SCHED_FIFO", "priority": 20, "cpus": [1], "delay": 700, "loop": 1,
+            "lock": "m", "run": 1000, "unlock": "m"}}})";
+  auto r = testing::simulate(json, 2, "default", 1, -1, 0, "proxy:migrate", /*mutex_spin=*/false);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.message();
+  const TaskMetrics& d = r.task("D");
+  EXPECT_EQ(d.migrations[static_cast<int>(MigrateReason::kProxy)], 1);
+  EXPECT_EQ(d.migrations[static_cast<int>(MigrateReason::kReturn)], 1);
+  EXPECT_NE(r.trace.find("0.002002: tracing_mark_write: proxysim: action=return donor=D-1002"),
+            std::string::npos);
+  EXPECT_EQ(d.response_ns.max, 3016 * kNsPerUs - 700 * kNsPerUs);
+  EXPECT_EQ(r.task("W").response_ns.max, 4018 * kNsPerUs - 500 * kNsPerUs);
+}
+
 }  // namespace
 }  // namespace proxysim
