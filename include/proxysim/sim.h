@@ -41,6 +41,9 @@ struct SimOptions {
   // A historical proxy-execution bug switched back on, to show the checker catches it
   // (stale-task-cpu, dangling-donor, runnable-without-return, activate-livelock); empty = none.
   std::string inject;
+  // rt-app "mem"/"memrun" as CPU work and "iorun" as a blocking write (bytes per second).
+  int64_t mem_bytes_per_s = 10'000'000'000;  // 10 GB/s: memset bandwidth of one core
+  int64_t io_bytes_per_s = 500'000'000;      // 500 MB/s: a fast SSD
   // PELT and load balancing view of blocked donors (proxy execution). true (default, as in
   // Linux): a blocked donor stays enqueued and counts in its runqueue's load and runnable
   // averages, so a chain's load lands on the owner's CPU. false (--donor-load ignore): blocked

@@ -28,12 +28,27 @@ enum class EventKind : uint8_t {
   kYield,    // sched_yield()
   kLock,     // lock mutex `resource` (index into Workload::mutexes)
   kUnlock,   // unlock mutex `resource`
+  kWait,       // pthread_cond_wait(condvar `resource`, mutex `resource2`); the mutex must be held
+  kSignal,     // pthread_cond_signal(condvar `resource`): wakes the longest waiter
+  kBroadcast,  // pthread_cond_broadcast(condvar `resource`) (rt-app "broad")
+  kSync,       // signal condvar `resource`, then wait on it with mutex `resource2`
+  kBarrier,    // rendezvous of every thread that uses barrier `resource`
+  kSuspend,    // wait on suspend object `resource` (a name, usually a thread's) until resumed
+  kResume,     // wake every thread suspended on object `resource` (a resume nobody waits for
+               // is lost, as with rt-app's condvar)
+  kSemPost,    // sem_post(semaphore `resource`)
+  kSemWait,    // sem_wait(semaphore `resource`)
+  kMem,        // memset of `amount` bytes: CPU work at SimOptions::mem_bytes_per_s
+  kIoRun,      // write of `amount` bytes to io_device: a blocking wait at SimOptions::io_bytes_per_s
+  kFork,       // start one more thread of task `resource` (an index into Workload::tasks)
 };
 
 struct Event {
   EventKind kind = EventKind::kRun;
   Time duration = 0;           // run/runtime/sleep: ns; timer: period in ns
   int resource = -1;           // timer: index into Workload::timers
+  int resource2 = -1;          // wait/sync: the mutex (index into Workload::mutexes)
+  int64_t amount = 0;          // mem/iorun/memrun: bytes
   bool timer_absolute = true;  // timer: rt-app "mode" (absolute is rt-app's default)
   std::string key;             // the JSON key as written ("run1", "timer0")
   SourceLoc loc;
@@ -82,6 +97,11 @@ struct Workload {
   std::vector<TaskSpec> tasks;  // file order
   std::vector<TimerSpec> timers;
   std::vector<std::string> mutexes;   // mutex names, in order of first use in the file
+  std::vector<std::string> condvars;    // wait/signal/broad/sync references
+  std::vector<std::string> barriers;    // barrier names
+  std::vector<int> barrier_parties;     // threads that use each barrier (instances counted)
+  std::vector<std::string> suspends;    // suspend/resume object names
+  std::vector<std::string> semaphores;  // sem_post/sem_wait names (initial value 0)
   int max_cpu_named = -1;             // highest CPU in any "cpus" list (for the --cpus default)
   std::vector<std::string> warnings;  // non-fatal remarks from the loader (for `validate`)
 };

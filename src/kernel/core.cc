@@ -156,48 +156,122 @@ void Kernel::set_sched_params(Task* p, const SchedParams& sp) {
   }
 }
 
-Status Kernel::create_tasks() {
+// A thread of `spec` with its parameters and affinity (pthread_create + sched_setattr +
+// sched_setaffinity as rt-app does them). Failures are workload errors, as rt-app would exit.
+Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** out) {
   CpuMask online = CpuMask::all(nr_cpus());
-  int next_pid = 1000;
+  auto t = std::make_unique<Task>();
+  Task* p = t.get();
+  p->id = static_cast<int>(tasks_.size());
+  p->pid = next_pid_++;
+  p->spec = &spec;
+  p->name = name;
+  p->comm = p->name.substr(0, 15);
+  set_sched_params(p, spec.sched);
+  CpuMask mask = spec.cpus ? (*spec.cpus & online) : online;
+  if (mask.empty())
+    return Status::workload_failed(
+        fmt::format("{}: sched_setaffinity failed: cpus [{}] name no CPU of the {} simulated",
+                    p->name, spec.cpus->to_string(), nr_cpus()));
+  if (p->policy == Policy::kDeadline) {
+    if (!(mask == online))
+      return Status::workload_failed(fmt::format(
+          "{}: SCHED_DEADLINE task with restricted affinity [{}] is refused by the kernel "
+          "(its affinity must span the root domain, CPUs 0-{})",
+          p->name, mask.to_string(), nr_cpus() - 1));
+    Status s = check_dl_admission(p, spec.sched);
+    if (!s.is_ok()) return s;
+  }
+  for (const Phase& ph : spec.phases) {
+    bool dl = (ph.sched ? ph.sched->policy : spec.sched.policy) == Policy::kDeadline;
+    if (dl && ph.cpus && !((*ph.cpus & online) == online))
+      return Status::workload_failed(
+          fmt::format("{}: phase {}: sched_setaffinity on a SCHED_DEADLINE task is refused (EBUSY)",
+                      p->name, ph.name));
+  }
+  p->cpus_mask = mask;
+  p->nr_cpus_allowed = mask.weight();
+  p->se.heap_prio = static_cast<uint32_t>(rng_.next());
+  unique_timer_next_.emplace_back(w_.timers.size(), 0);
+  tasks_.push_back(std::move(t));
+  *out = p;
+  return Status::ok();
+}
+
+Status Kernel::create_tasks() {
+  fork_count_.assign(w_.tasks.size(), 0);
   for (const TaskSpec& spec : w_.tasks) {
     for (int i = 0; i < spec.instances; ++i) {
-      auto t = std::make_unique<Task>();
-      Task* p = t.get();
-      p->id = static_cast<int>(tasks_.size());
-      p->pid = next_pid++;
-      p->spec = &spec;
-      p->name = spec.instances > 1 ? fmt::format("{}-{}", spec.name, i) : spec.name;
-      p->comm = p->name.substr(0, 15);
-      set_sched_params(p, spec.sched);
-      CpuMask mask = spec.cpus ? (*spec.cpus & online) : online;
-      if (mask.empty())
-        return Status::workload_failed(
-            fmt::format("{}: sched_setaffinity failed: cpus [{}] name no CPU of the {} simulated",
-                        p->name, spec.cpus->to_string(), nr_cpus()));
-      if (p->policy == Policy::kDeadline) {
-        if (!(mask == online))
-          return Status::workload_failed(fmt::format(
-              "{}: SCHED_DEADLINE task with restricted affinity [{}] is refused by the kernel "
-              "(its affinity must span the root domain, CPUs 0-{})",
-              p->name, mask.to_string(), nr_cpus() - 1));
-        Status s = check_dl_admission(p, spec.sched);
-        if (!s.is_ok()) return s;
-      }
-      for (const Phase& ph : spec.phases) {
-        if (p->policy == Policy::kDeadline && ph.cpus && !((*ph.cpus & online) == online))
-          return Status::workload_failed(fmt::format(
-              "{}: phase {}: sched_setaffinity on a SCHED_DEADLINE task is refused (EBUSY)",
-              p->name, ph.name));
-      }
-      p->cpus_mask = mask;
-      p->nr_cpus_allowed = mask.weight();
-      p->se.heap_prio = static_cast<uint32_t>(rng_.next());
-      unique_timer_next_.emplace_back(w_.timers.size(), 0);
-      tasks_.push_back(std::move(t));
+      Task* p;
+      Status s =
+          make_task(spec, spec.instances > 1 ? fmt::format("{}-{}", spec.name, i) : spec.name, &p);
+      if (!s.is_ok()) return s;
     }
   }
   timer_next_.assign(w_.timers.size(), 0);
   return Status::ok();
+}
+
+// rt-app "fork": one more thread of task `spec_index`, created by `parent` on its CPU
+// (wake_up_new_task() from there). Named <task>-<n>, n counting on after its instances.
+void Kernel::fork_task(Rq& rq, Task* parent, int spec_index) {
+  const TaskSpec& spec = w_.tasks[static_cast<size_t>(spec_index)];
+  int n = spec.instances + fork_count_[static_cast<size_t>(spec_index)]++;
+  Task* p;
+  Status s = make_task(spec, fmt::format("{}-{}", spec.name, n), &p);
+  if (!s.is_ok()) {
+    if (workload_status_.is_ok()) workload_status_ = s;
+    return;
+  }
+  const int parent_cpu = rq.cpu;
+  p->cpu = p->last_cpu = parent_cpu;
+  p->state = TaskState::kRunning;
+  for (Observer* o : obs_) o->on_task_new(now_, ref(p));
+  int cpu = p->sched_class->select_task_rq(p, parent_cpu, WF_FORK);
+  p->cpu = p->wake_cpu = p->recent_used_cpu = cpu;
+  Rq& target = cpu_rq(cpu);
+  if (p->sched_class == fair_.get()) fair_init_new(target, p);
+  ++live_tasks_;
+  activate_task(target, p, ENQUEUE_INITIAL);
+  for (Observer* o : obs_) o->on_sched_wakeup(now_, parent_cpu, ref(p), cpu, /*is_new=*/true);
+  wakeup_preempt(target, p, WF_FORK);
+  p->sched_class->task_woken(target, p);
+  (void)parent;
+}
+
+// sched_setattr() by a running task on itself (rt-app HEAD phase-level policy): off its class,
+// new parameters, back on (as __sched_setscheduler() does with DEQUEUE_SAVE/ENQUEUE_RESTORE).
+void Kernel::sched_setattr(Task* p, const SchedParams& sp) {
+  Rq& rq = task_rq(p);
+  if (p->policy == Policy::kDeadline) dl_total_bw_ -= std::min(dl_total_bw_, p->dl.dl_bw);
+  if (sp.policy == Policy::kDeadline) {
+    if (!p->cpus_mask.subset_of(CpuMask::all(nr_cpus())) ||
+        !(p->cpus_mask == CpuMask::all(nr_cpus()))) {
+      if (workload_status_.is_ok())
+        workload_status_ = Status::workload_failed(
+            fmt::format("{}: sched_setattr(SCHED_DEADLINE) refused at {} ns: restricted affinity",
+                        p->name, now_));
+      return;
+    }
+    Status s = check_dl_admission(p, sp);
+    if (!s.is_ok()) {
+      if (workload_status_.is_ok()) workload_status_ = s;
+      return;
+    }
+  }
+  const bool queued = task_on_rq_queued(p);
+  const bool running = rq.donor == p;
+  if (running) update_curr(rq);
+  if (queued) p->sched_class->dequeue_task(rq, p, DEQUEUE_SAVE);
+  if (running) p->sched_class->put_prev_task(rq, p, p);
+  set_sched_params(p, sp);
+  if (p->pi_task && p->pi_task->prio < p->prio) p->prio = p->pi_task->prio;  // still boosted
+  if (queued) {
+    p->sched_class->enqueue_task(rq, p, ENQUEUE_RESTORE);
+    p->on_rq = kTaskOnRqQueued;
+  }
+  if (running) p->sched_class->set_next_task(rq, p, true);
+  resched_curr(rq);
 }
 
 // wake_up_new_task(): rt-app's main thread forks every thread from CPU 0 at t = 0.
@@ -539,9 +613,7 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   SwitchState st = SwitchState::kRunnable;
   if (prev->state == TaskState::kDead)
     st = SwitchState::kDead;
-  else if (blocking && prev->blocked_on)
-    st = SwitchState::kUninterruptible;
-  else if (blocking)
+  else if (blocking)  // a workload mutex is a futex: its waiters sleep interruptibly (S)
     st = SwitchState::kSleeping;
   if (prev != &rq.idle) {
     // Spinners on locks prev holds give up when it leaves the CPU; prev stops spinning too.
@@ -701,6 +773,7 @@ Status Kernel::run(RunStats* stats) {
   Status s = create_tasks();
   if (!s.is_ok()) return s;
   for (int c = 0; c < nr_cpus(); ++c) dl_server_init(cpu_rq(c));
+  sync_init();
   RunInfo info{nr_cpus(), opt_.seed, opt_.protocol, w_.file};
   for (Observer* o : obs_) o->on_start(info);
   end_time_ = opt_.duration >= 0 ? opt_.duration : w_.duration;
@@ -724,6 +797,7 @@ Status Kernel::run(RunStats* stats) {
     if (progress_cb_ && (events_ & 0xfffff) == 0) progress_cb_(now_, end_time_);
   }
   if (!fail_status_.is_ok()) return fail_status_;
+  if (eq_.empty() && live_tasks_ > 0 && workload_status_.is_ok()) report_global_deadlock();
   if (end_time_ >= 0 && live_tasks_ > 0 && workload_status_.is_ok()) now_ = end_time_;
   // Close the accounting of what is running at the end.
   for (auto& rq : rqs_) {

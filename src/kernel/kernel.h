@@ -118,6 +118,23 @@ struct Mutex {
   std::vector<Task*> spinners;  // tasks spinning on the owner (mutex_optimistic_spin())
 };
 
+// rt-app's other synchronisation objects (src/locking/sync.cc).
+struct CondVar {
+  std::vector<Task*> waiters;  // FIFO
+};
+struct Barrier {
+  int parties = 1;
+  int arrived = 0;
+  std::vector<Task*> waiters;
+};
+struct SuspendObj {
+  std::vector<Task*> waiters;
+};
+struct Semaphore {
+  int64_t value = 0;
+  std::vector<Task*> waiters;
+};
+
 enum class Protocol : uint8_t { kNone, kPi, kProxySingleRq, kProxyMigrate, kProxyFull };
 
 // Historical bugs of the proxy-execution series that --inject switches back on
@@ -248,6 +265,17 @@ class Kernel {
   void activate_blocked_waiters(Task* owner, int cpu);
   void stop_spinners_of(Task* owner);
   void release_spinners(Mutex* m);
+  // sync.cc
+  void sync_init();
+  bool sync_event(Rq& rq, Task* p, const Event& e);
+  void sync_sleep(Rq& rq, Task* p, std::vector<Task*>* queue);
+  void sync_wake(Rq& rq, Task* w);
+  bool sync_wake_one(Rq& rq, std::vector<Task*>* q);
+  void sync_wake_all(Rq& rq, std::vector<Task*>* q);
+  void report_global_deadlock();
+  // Runtime task management: rt-app "fork" and phase-level policy changes.
+  void fork_task(Rq& rq, Task* parent, int spec_index);
+  void sched_setattr(Task* p, const SchedParams& sp);
   void report_deadlock(const std::string& msg);
   std::vector<Mutex>& mutexes() { return mutexes_; }
 
@@ -262,6 +290,7 @@ class Kernel {
  private:
   friend class InvariantChecker;
   Status create_tasks();
+  Status make_task(const TaskSpec& spec, const std::string& name, Task** out);
   void start_task(Task* p);
   void handle(const SimEvent& ev);
   void run_resched();  // __schedule() on the context CPU while need_resched
@@ -288,7 +317,7 @@ class Kernel {
 
   // program.cc: the rt-app interpreter, running in the context of curr.
   void program_continue(Rq& rq, Task* p);
-  void program_block(Rq& rq, Task* p, Time until);
+  void program_block(Rq& rq, Task* p, Time until, bool slack = true);
   void program_exit(Rq& rq, Task* p);
   bool program_next_event(Task* p);
   void activation_begin(Task* p, Time release);
@@ -319,6 +348,12 @@ class Kernel {
   Protocol protocol_ = Protocol::kNone;
   Fault fault_ = Fault::kNone;
   std::vector<Mutex> mutexes_;
+  std::vector<CondVar> condvars_;
+  std::vector<Barrier> barriers_;
+  std::vector<SuspendObj> suspends_;
+  std::vector<Semaphore> semaphores_;
+  std::vector<int> fork_count_;  // per TaskSpec: threads forked so far
+  int next_pid_ = 1000;
   uint64_t waiter_seq_ = 0;
   std::vector<Task*> proxy_chain_;  // scratch for find_proxy_task()
   Status workload_status_;          // a workload error found while running (exit 1)

@@ -71,13 +71,21 @@ void Kernel::phase_enter(Task* p) {
   CpuMask want = ph.cpus ? *ph.cpus : spec.cpus ? *spec.cpus : CpuMask::all(nr_cpus());
   want = want & CpuMask::all(nr_cpus());
   if (!want.empty() && !(want == p->cpus_mask)) set_affinity(p, want);
+  // rt-app HEAD: a phase's policy/priority/dl-* are set when the phase starts and stay in
+  // effect after it (rt-app never reverts to the thread's own).
+  if (!ph.sched) return;
+  const SchedParams& sp = *ph.sched;
+  if (sp.policy != p->sched.policy || sp.nice != p->sched.nice ||
+      sp.rt_priority != p->sched.rt_priority || sp.dl_runtime != p->sched.dl_runtime ||
+      sp.dl_deadline != p->sched.dl_deadline || sp.dl_period != p->sched.dl_period)
+    sched_setattr(p, sp);
 }
 
-void Kernel::program_block(Rq& rq, Task* p, Time until) {
+void Kernel::program_block(Rq& rq, Task* p, Time until, bool slack) {
   p->state = TaskState::kSleeping;
   p->wake_target = until;
   ++p->hrtimer_gen;
-  eq_.push(until + p->timer_slack, EvKind::kHrtimer, p->id, 0, p->hrtimer_gen);
+  eq_.push(until + (slack ? p->timer_slack : 0), EvKind::kHrtimer, p->id, 0, p->hrtimer_gen);
   resched_curr(rq);
 }
 
@@ -182,6 +190,40 @@ void Kernel::program_continue(Rq& rq, Task* p) {
           mutex_unlock(rq, p, e.resource);
           s.resume_after_block = true;
           continue;
+        case EventKind::kWait:
+        case EventKind::kSignal:
+        case EventKind::kBroadcast:
+        case EventKind::kSync:
+        case EventKind::kBarrier:
+        case EventKind::kSuspend:
+        case EventKind::kResume:
+        case EventKind::kSemPost:
+        case EventKind::kSemWait:
+          s.sync_stage = 0;
+          if (sync_event(rq, p, e)) {
+            s.resume_after_block = true;
+            continue;
+          }
+          return;
+        case EventKind::kMem:
+          // memset of `amount` bytes: CPU work at the memory bandwidth.
+          s.kind = EventKind::kRun;
+          s.work_left = static_cast<Time>(static_cast<u128>(e.amount) * kNsPerSec /
+                                          static_cast<uint64_t>(opt_.mem_bytes_per_s));
+          break;
+        case EventKind::kIoRun: {
+          // write() of `amount` bytes to io_device: the task blocks until the I/O completes
+          // (completion interrupts have no timer slack).
+          Time d = static_cast<Time>(static_cast<u128>(e.amount) * kNsPerSec /
+                                     static_cast<uint64_t>(opt_.io_bytes_per_s));
+          s.resume_after_block = true;
+          program_block(rq, p, now_ + d, /*slack=*/false);
+          return;
+        }
+        case EventKind::kFork:
+          fork_task(rq, p, e.resource);
+          s.resume_after_block = true;
+          continue;
         case EventKind::kYield:
           s.resume_after_block = true;
           // do_sched_yield() acts on the scheduling context: from a proxy, on the donor
@@ -192,6 +234,20 @@ void Kernel::program_continue(Rq& rq, Task* p) {
       }
     }
     // An event in progress.
+    switch (s.kind) {
+      case EventKind::kWait:
+      case EventKind::kSync:
+      case EventKind::kBarrier:
+      case EventKind::kSuspend:
+      case EventKind::kSemWait:
+        // Woken (or blocked re-taking a condvar's mutex): carry on with the event.
+        if (sync_event(rq, p, phase_of(p).events[s.event])) {
+          s.resume_after_block = true;
+          continue;
+        }
+        return;
+      default: break;
+    }
     if (s.kind == EventKind::kLock) {
       // Woken after an unlock, handed the lock, or done spinning: try again.
       if (mutex_lock(rq, p, phase_of(p).events[s.event].resource, /*retry=*/true)) {

@@ -89,12 +89,13 @@ struct DlEntity {
 struct ProgramState {
   int pass = 0;  // completed passes over the phase list
   int phase = 0;
-  int phase_iter = 0;               // completed iterations of the current phase
-  int event = 0;                    // index of the current event in the phase
-  Time work_left = 0;               // run: ns of work left in the current event
-  Time runtime_end = 0;             // runtime: absolute end time
-  bool in_event = false;            // the current event has started
-  bool started = false;             // the thread body has begun
+  int phase_iter = 0;     // completed iterations of the current phase
+  int event = 0;          // index of the current event in the phase
+  Time work_left = 0;     // run: ns of work left in the current event
+  Time runtime_end = 0;   // runtime: absolute end time
+  bool in_event = false;  // the current event has started
+  bool started = false;   // the thread body has begun
+  int sync_stage = 0;     // condvar/barrier/suspend/semaphore events: 0 start, 1 waiting, 2 relock
   bool resume_after_block = false;  // the current event completes when the task runs again
   EventKind kind = EventKind::kRun;
   Time next_release = 0;  // release time of the next iteration (see program.cc)
@@ -158,6 +159,7 @@ struct Task {
   bool proxy_migrated = false;      // queued away from wake_cpu by proxy migration
   Task* pi_task = nullptr;          // rt_mutex: the waiter whose priority this task inherits
   uint64_t waiter_seq = 0;          // FIFO order among equal-priority rt_mutex waiters
+  std::vector<Task*>* sync_wait = nullptr;  // the condvar/barrier/... queue it sleeps on
 };
 
 inline bool task_on_rq_queued(const Task* p) { return p->on_rq == kTaskOnRqQueued; }

@@ -168,19 +168,30 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string unknown_key(std::string_view key, const std::vector<std::string_view>& known) {
-  std::string msg = "unknown key " + json::quote(key);
+std::string_view nearest(std::string_view key, const std::vector<std::string_view>& known) {
   std::string_view best;
-  size_t best_d = 3;  // hint only for at most 2 edits
+  size_t best_d = 3;  // at most 2 edits
   for (std::string_view k : known) {
+    // At least the difference in length: skips the quadratic distance for long keys.
+    size_t len_diff = key.size() > k.size() ? key.size() - k.size() : k.size() - key.size();
+    if (len_diff >= best_d) continue;
     size_t d = edit_distance(key, k);
     if (d < best_d && d < key.size()) {
       best_d = d;
       best = k;
     }
   }
-  if (!best.empty()) msg += " (did you mean " + json::quote(best) + "?)";
-  return msg;
+  return best;
+}
+
+std::string did_you_mean(std::string_view key, const std::vector<std::string_view>& known) {
+  std::string_view best = nearest(key, known);
+  if (best.empty()) return "";
+  return " (did you mean " + json::quote(best) + "?)";
+}
+
+std::string unknown_key(std::string_view key, const std::vector<std::string_view>& known) {
+  return "unknown key " + json::quote(key) + did_you_mean(key, known);
 }
 
 }  // namespace proxysim::workload

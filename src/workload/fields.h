@@ -96,6 +96,13 @@ bool expect_object(const Field& f, Diagnostics* d);
 // Microseconds >= 0, converted to ns.
 bool read_us(const Field& f, Diagnostics* d, int64_t* out_ns);
 
+// The member of `known` nearest to `key` when it is at most 2 edits away (and fewer edits than
+// `key` has characters), else empty.
+std::string_view nearest(std::string_view key, const std::vector<std::string_view>& known);
+
+// ` (did you mean "bar"?)` for the nearest of `known`, or empty.
+std::string did_you_mean(std::string_view key, const std::vector<std::string_view>& known);
+
 // `unknown key "foo"`, with a "did you mean" hint when `key` is at most 2 edits from one of
 // `known`.
 std::string unknown_key(std::string_view key, const std::vector<std::string_view>& known);

@@ -4,6 +4,11 @@
 // duplicate keys. To report every problem with its place in the file and to decide ourselves what
 // duplicates mean, the loader parses into this model instead: every value records where it was
 // written, and objects keep all their members in file order, duplicate keys included.
+//
+// One construct beyond json-c is accepted: a member "suspend..." written without a value
+// (`"suspend",`), which rt-app 1.0's workgen completes with the enclosing thread's name before
+// rt-app reads the file (doc/workgen check_suspend_json; the shipped video-*.json use it). Such a
+// member holds a null Value with `bare` set, and the loader decides what it means.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +38,7 @@ struct Value {
   Type type = Type::kNull;
   Position pos;
   bool boolean = false;         // kBool
+  bool bare = false;            // kNull: a bare "suspend..." member, written without a value
   std::string text;             // kString: decoded contents; kNumber: as written
   std::vector<Value> items;     // kArray
   std::vector<Member> members;  // kObject
@@ -63,11 +69,13 @@ struct SyntaxError {
 inline constexpr int kMaxDepth = 256;
 
 // Parses `text` in the dialect rt-app's json-c accepts: /* */ and // comments, trailing commas
-// in objects and arrays. On failure returns false, fills *err and leaves *root unspecified.
-// Never throws except std::bad_alloc.
+// in objects and arrays; plus workgen's bare "suspend" members (see above). On failure returns
+// false, fills *err and leaves *root unspecified. Linear in the size of the text; never throws
+// except std::bad_alloc.
 bool parse(std::string_view text, Value* root, SyntaxError* err);
 
-// A short description of a value for messages: `string "abc"`, `number 1.5`, `an object`.
+// A short description of a value for messages: `string "abc"`, `number 1.5`, `an object`,
+// `no value` (a bare member).
 std::string describe(const Value& v);
 
 // `s` between double quotes, with quotes, backslashes and control characters escaped and long

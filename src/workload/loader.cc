@@ -25,50 +25,56 @@ constexpr int64_t kMaxCpus = 4096;
 
 SourceLoc loc_of(const Field& f) { return {f.key_pos.line, f.key_pos.column, f.path}; }
 
+bool before(json::Position a, json::Position b) {
+  return a.line != b.line ? a.line < b.line : a.column < b.column;
+}
+
 // ---- task and phase keys ----------------------------------------------------------------------
 
-enum class Support : uint8_t {
-  kNo,       // not a key of this object (rt-app ignores it here)
-  kYes,      // read by read_task / read_phase / read_sched
-  kNotYet,   // rt-app grammar the simulator does not model yet: an error
-  kIgnored,  // accepted with a warning: no effect on scheduling
-};
-
-// Non-event keys of task (thread) and phase objects. A task without "phases" is its own single
-// phase and takes the task keys.
+// Non-event keys of task (thread) and phase objects, and where rt-app reads them. A task without
+// "phases" is its own single phase and takes the task keys.
 struct KeySpec {
   std::string_view name;
-  Support task;
-  Support phase;
+  bool task;
+  bool phase;
 };
+// clang-format off
 constexpr KeySpec kTaskKeys[] = {
-    {"instance", Support::kYes, Support::kNo},
-    {"delay", Support::kYes, Support::kNo},
-    {"phases", Support::kYes, Support::kNo},
-    {"loop", Support::kYes, Support::kYes},
-    {"cpus", Support::kYes, Support::kYes},
-    {"policy", Support::kYes, Support::kNotYet},  // HEAD: phase-level changes
-    {"priority", Support::kYes, Support::kNotYet},
-    {"dl-runtime", Support::kYes, Support::kNotYet},
-    {"dl-period", Support::kYes, Support::kNotYet},
-    {"dl-deadline", Support::kYes, Support::kNotYet},
-    {"period", Support::kYes, Support::kNo},    // legacy name of dl-period (thread object)
-    {"deadline", Support::kYes, Support::kNo},  // legacy name of dl-deadline (thread object)
-    {"util_min", Support::kNotYet, Support::kNotYet},
-    {"util_max", Support::kNotYet, Support::kNotYet},
-    {"taskgroup", Support::kNotYet, Support::kNotYet},
-    {"nodes_membind", Support::kIgnored, Support::kIgnored},
+    {"instance", true, false},
+    {"delay", true, false},
+    {"phases", true, false},
+    {"loop", true, true},
+    {"cpus", true, true},
+    {"policy", true, true},  // phase level: HEAD
+    {"priority", true, true},
+    {"dl-runtime", true, true},
+    {"dl-period", true, true},
+    {"dl-deadline", true, true},
+    {"period", true, false},    // legacy name of dl-period (thread object)
+    {"deadline", true, false},  // legacy name of dl-deadline (thread object)
+    {"util_min", true, true},   // HEAD; util_min to nodes_membind: see read_unmodelled
+    {"util_max", true, true},
+    {"taskgroup", true, true},
+    {"nodes_membind", true, true},
 };
+// clang-format on
+
+// Keys of the legacy pre-0.3 thread grammar ("exec", "period", "lock_order" and a per-thread
+// "resources" with durations; doc/examples/merge, taskset.json), which neither rt-app 1.0 nor
+// HEAD reads. "period" is also HEAD's legacy name of "dl-period" in a thread object, so it marks
+// the old grammar only in a phase.
+constexpr std::string_view kLegacyKeys[] = {"exec", "lock_order", "resources"};
+
+// Most threads one workload may start (sum of "instance").
+constexpr int64_t kMaxThreads = 100000;
 
 enum class Scope : uint8_t { kTask, kPhase };
 
 std::vector<std::string_view> known_names(Scope scope) {
   std::vector<std::string_view> names;
   for (const KeySpec& k : kTaskKeys)
-    if ((scope == Scope::kTask ? k.task : k.phase) != Support::kNo) names.push_back(k.name);
-  for (std::string_view e : {"run", "runtime", "sleep", "timer", "yield", "lock", "unlock", "wait",
-                             "signal", "broad", "sync", "suspend", "resume", "barrier"})
-    names.push_back(e);
+    if (scope == Scope::kTask ? k.task : k.phase) names.push_back(k.name);
+  for (std::string_view e : event_names()) names.push_back(e);
   return names;
 }
 
@@ -77,30 +83,49 @@ void leftover_key(Loader& l, const Field& f, Scope scope) {
   const KeySpec* k = nullptr;
   for (const KeySpec& s : kTaskKeys)
     if (s.name == f.key) k = &s;
-  Support support = k == nullptr ? Support::kNo : scope == Scope::kTask ? k->task : k->phase;
-  std::string key = json::quote(f.key);
-  switch (support) {
-    case Support::kYes: return;
-    case Support::kNotYet:
-      if (f.key == "taskgroup" && f.value->is_string() && f.value->text.empty())
-        return;  // "" means no taskgroup (tutorial)
-      l.diag->error(
-          f.key_pos, f.path,
-          "key " + key + (scope == Scope::kPhase ? " in a phase" : "") + " is not simulated yet");
-      return;
-    case Support::kIgnored:
-      l.diag->warning(f.key_pos, f.path,
-                      "key " + key + " is ignored (NUMA memory binding is not simulated)");
-      return;
-    case Support::kNo:
-      if (k != nullptr) {
-        l.diag->error(f.key_pos, f.path,
-                      "key " + key + " belongs to the task object; rt-app ignores it in a phase");
-      } else {
-        l.diag->error(f.key_pos, f.path, unknown_key(f.key, known_names(scope)));
-      }
-      return;
+  if (k == nullptr) {
+    l.diag->error(f.key_pos, f.path, unknown_key(f.key, known_names(scope)));
+  } else if (scope == Scope::kPhase && !k->phase) {
+    l.diag->error(
+        f.key_pos, f.path,
+        "key " + json::quote(f.key) + " belongs to the task object; rt-app ignores it in a phase");
   }
+}
+
+// The first key of the legacy pre-0.3 grammar in the "tasks" object `tasks`, in file order, or
+// nullptr. Reads the raw members (no duplicate-key warnings: this only decides which grammar the
+// file is written in).
+struct LegacyKey {
+  const json::Member* member = nullptr;
+  std::string path;
+};
+LegacyKey find_legacy(const json::Value& tasks) {
+  LegacyKey first;
+  auto consider = [&](const json::Member& m, const std::string& parent, bool phase) {
+    bool legacy =
+        std::find(std::begin(kLegacyKeys), std::end(kLegacyKeys), m.key) != std::end(kLegacyKeys) ||
+        (phase && m.key == "period");
+    if (!legacy) return;
+    if (first.member == nullptr || before(m.key_pos, first.member->key_pos)) {
+      first.member = &m;
+      first.path = join_path(parent, m.key);
+    }
+  };
+  if (!tasks.is_object()) return first;
+  for (const json::Member& t : tasks.members) {
+    if (!t.value.is_object()) continue;
+    std::string tpath = join_path("tasks", t.key);
+    for (const json::Member& m : t.value.members) {
+      consider(m, tpath, false);
+      if (m.key != "phases" || !m.value.is_object()) continue;
+      for (const json::Member& p : m.value.members) {
+        if (!p.value.is_object()) continue;
+        std::string ppath = join_path(join_path(tpath, "phases"), p.key);
+        for (const json::Member& pm : p.value.members) consider(pm, ppath, true);
+      }
+    }
+  }
+  return first;
 }
 
 // The events and remaining keys of a task or phase object, in file order. Events go to
@@ -125,6 +150,57 @@ int read_body(Loader& l, ObjectView& obj, Scope scope, EventContext* ctx,
     leftover_key(l, f, scope);
   }
   return n;
+}
+
+// util_min, util_max, taskgroup and nodes_membind (task or phase level): checked as rt-app
+// does, then ignored with a warning, since the simulator has no utilization clamping, group
+// scheduling or NUMA. Returns the field of a non-empty "taskgroup", if any.
+const Field* read_unmodelled(Loader& l, ObjectView& obj) {
+  Diagnostics* d = l.diag;
+  for (std::string_view key : {"util_min", "util_max"}) {
+    Field* f = obj.take(key);
+    int64_t v = 0;
+    if (f == nullptr || !read_int(*f, d, &v)) continue;
+    if (v < -1 || v > 1024) {
+      d->error(f->value->pos, f->path,
+               json::quote(key) + " must be -1 (unchanged) or 0..1024, got " + f->value->text);
+      continue;
+    }
+    d->warning(f->key_pos, f->path,
+               "key " + json::quote(key) + " is ignored (utilization clamping is not simulated)");
+  }
+  const Field* group = nullptr;
+  if (Field* f = obj.take("taskgroup")) {
+    std::string name;
+    if (read_string(*f, d, &name) && !name.empty()) {  // "" means no taskgroup (tutorial)
+      if (name[0] != '/') {
+        d->error(f->value->pos, f->path,
+                 "taskgroup " + json::quote(name) + " must start with \"/\" (rt-app exits)");
+      } else {
+        group = f;
+        d->warning(f->key_pos, f->path,
+                   "key \"taskgroup\" is ignored (group scheduling is not simulated: the task "
+                   "runs in the root group)");
+      }
+    }
+  }
+  if (Field* f = obj.take("nodes_membind"))
+    d->warning(f->key_pos, f->path,
+               "key \"nodes_membind\" is ignored (NUMA memory binding is not simulated)");
+  return group;
+}
+
+// rt-app refuses a taskgroup for a thread whose policy is not a fair one
+// (check_taskgroup_policy_dep, "No taskgroup support for policy").
+void check_taskgroup(Loader& l, const json::Value* group, Policy policy, const Field& where,
+                     bool* reported) {
+  if (group == nullptr || is_fair_policy(policy) || *reported) return;
+  *reported = true;
+  l.diag->error(where.key_pos, where.path,
+                "taskgroup " + json::quote(group->text) + " with " +
+                    std::string(policy_name(policy)) +
+                    ": rt-app supports taskgroups only for SCHED_OTHER, SCHED_BATCH and "
+                    "SCHED_IDLE (\"No taskgroup support for policy\")");
 }
 
 // "loop": -1 (forever) or > 0. rt-app counts up to the value, so 0 and other negatives would
@@ -176,7 +252,15 @@ bool read_cpus(Loader& l, const Field& f, CpuMask* out) {
 
 // ---- tasks and phases -------------------------------------------------------------------------
 
-void read_phase(Loader& l, const Field& pf, EventContext* ctx, TaskSpec* t) {
+// Per task while it is read: the scheduling parameters and taskgroup in effect as its phases
+// start for the first time.
+struct TaskState {
+  SchedParams sched;
+  const json::Value* group = nullptr;  // the value of the "taskgroup" in effect (in the DOM)
+  bool group_reported = false;
+};
+
+void read_phase(Loader& l, const Field& pf, EventContext* ctx, TaskState* state, TaskSpec* t) {
   if (!pf.value->is_object()) {
     l.diag->error(pf.value->pos, pf.path,
                   "expected an object (a phase), got " + json::describe(*pf.value));
@@ -191,6 +275,12 @@ void read_phase(Loader& l, const Field& pf, EventContext* ctx, TaskSpec* t) {
     CpuMask m;
     if (read_cpus(l, *f, &m)) p.cpus = std::move(m);
   }
+  p.sched = read_phase_sched(l, obj, pf, state->sched);
+  if (p.sched) state->sched = *p.sched;
+  const Field* group = read_unmodelled(l, obj);
+  if (group != nullptr) state->group = group->value;
+  check_taskgroup(l, state->group, state->sched.policy, group != nullptr ? *group : pf,
+                  &state->group_reported);
   if (read_body(l, obj, Scope::kPhase, ctx, &p.events) == 0)
     l.diag->error(pf.key_pos, pf.path, "phase without any event (rt-app: \"No events found\")");
   check_relocks(p.events, *l.wl, l.diag);
@@ -202,13 +292,14 @@ void read_task(Loader& l, const Field& tf) {
   if (!tf.value->is_object()) {
     d->error(tf.value->pos, tf.path,
              "expected an object (a task), got " + json::describe(*tf.value));
+    l.failed_tasks.emplace_back(tf.key);
     return;
   }
   ObjectView obj(*tf.value, tf.path, d);
   TaskSpec t;
   t.name = std::string(tf.key);
   t.loc = loc_of(tf);
-  EventContext ctx{d, l.wl, &l.timers, &l.mutexes, static_cast<int>(l.wl->tasks.size())};
+  json::Position instance_pos;
 
   if (Field* f = obj.take("instance")) {
     int64_t n = 0;
@@ -217,12 +308,18 @@ void read_task(Loader& l, const Field& tf) {
         d->error(f->value->pos, f->path, "instance must be >= 0, got " + f->value->text);
       } else {
         t.instances = static_cast<int>(n);
-        if (n == 0)
-          d->warning(f->value->pos, f->path,
-                     "\"instance\": 0 defines the task without starting it (only a \"fork\" "
-                     "event would start it)");
+        instance_pos = f->value->pos;
       }
     }
+  }
+  bool under_cap = l.threads <= kMaxThreads;
+  l.threads += t.instances;
+  if (under_cap && l.threads > kMaxThreads) {
+    const Field* f = obj.peek("instance");
+    d->error(f ? f->value->pos : tf.key_pos, f ? f->path : tf.path,
+             "this task brings the threads started by the workload to " +
+                 std::to_string(l.threads) + ", more than the " + std::to_string(kMaxThreads) +
+                 " the simulator supports");
   }
   if (Field* f = obj.take("delay")) read_us(*f, d, &t.delay);
   if (Field* f = obj.take("cpus")) {
@@ -230,10 +327,19 @@ void read_task(Loader& l, const Field& tf) {
     if (read_cpus(l, *f, &m)) t.cpus = std::move(m);
   }
   read_sched(l, obj, tf, &t.sched);
+  TaskState state;
+  state.sched = t.sched;
+  if (const Field* group = read_unmodelled(l, obj)) {
+    state.group = group->value;
+    check_taskgroup(l, state.group, t.sched.policy, *group, &state.group_reported);
+  }
   int loop = 0;
   Field* loop_f = obj.take("loop");
   bool has_loop = loop_f != nullptr && read_loop(l, *loop_f, &loop);
   Field* phases_f = obj.take("phases");
+  EventContext ctx{
+      d,      l.wl,       &l.tables, l.opt.rtapp_1_0, static_cast<int>(l.wl->tasks.size()),
+      tf.key, t.instances};
 
   if (phases_f != nullptr) {
     // "loop" repeats the whole phase list (default -1: forever); each phase has its own loop.
@@ -243,7 +349,7 @@ void read_task(Loader& l, const Field& tf) {
       ObjectView phases(*phases_f->value, phases_f->path, d);
       if (phases.fields().empty())
         d->error(phases_f->value->pos, phases_f->path, "no phase defined");
-      for (Field& pf : phases.fields()) read_phase(l, pf, &ctx, &t);
+      for (Field& pf : phases.fields()) read_phase(l, pf, &ctx, &state, &t);
     }
   } else {
     // The task object is its single phase. rt-app HEAD reads "loop" as that phase's loop and
@@ -267,6 +373,7 @@ void read_task(Loader& l, const Field& tf) {
     t.phases.push_back(std::move(p));
   }
   l.wl->tasks.push_back(std::move(t));
+  l.instance_pos.push_back(instance_pos);
 }
 
 void read_tasks(Loader& l, const Field& f) {
@@ -327,18 +434,28 @@ void read_resources(Loader& l, const Field& f) {
       d->error(rf.key_pos, rf.path, "empty mutex name");
       continue;
     }
-    l.mutexes.index(std::string(rf.key), l.wl);
+    l.tables.mutexes.index(std::string(rf.key), &l.wl->mutexes);
   }
-}
-
-bool before(json::Position a, json::Position b) {
-  return a.line != b.line ? a.line < b.line : a.column < b.column;
 }
 
 void load(Loader& l, const json::Value& root) {
   if (!root.is_object()) {
     l.diag->error(root.pos, "",
                   "expected an object holding \"tasks\", got " + json::describe(root));
+    return;
+  }
+  // A file in the legacy grammar gets that one message: everything else in it would only be
+  // noise.
+  for (const json::Member& m : root.members) {
+    if (m.key != "tasks") continue;
+    LegacyKey legacy = find_legacy(m.value);
+    if (legacy.member == nullptr) continue;
+    l.diag->error(legacy.member->key_pos, legacy.path,
+                  json::quote(legacy.member->key) +
+                      " belongs to rt-app's legacy pre-0.3 grammar (exec, period, lock_order, "
+                      "per-thread resources), which rt-app 1.0 and later do not read; describe "
+                      "the task with events such as \"run\", \"sleep\", \"timer\" and "
+                      "\"lock\"");
     return;
   }
   ObjectView top(root, "", l.diag);
@@ -360,6 +477,7 @@ void load(Loader& l, const json::Value& root) {
     read_tasks(l, *tasks);
   if (resources != nullptr && !resources_first) read_resources(l, *resources);
   settle_timer_modes(l.wl, l.diag);
+  finish_events(l.wl, &l.tables, l.failed_tasks, l.instance_pos, l.diag);
 }
 
 }  // namespace
@@ -376,7 +494,7 @@ Status load_workload_from_string(const std::string& text, const std::string& nam
       return Status::invalid(name + ":" + std::to_string(err.pos.line) + ":" +
                              std::to_string(err.pos.column) + ": syntax error: " + err.message);
     workload::Diagnostics diag(name);
-    workload::Loader loader{opt, &diag, out, {}, {}};
+    workload::Loader loader{opt, &diag, out, {}, {}, {}, 0};
     workload::load(loader, root);
     out->warnings = diag.warning_lines();
     if (diag.has_errors()) return Status::invalid(diag.error_text(opt.max_errors));
