@@ -51,6 +51,12 @@ struct Activation {
   Time end = 0;                // completion time of the iteration's work
   Time deadline = kTimeNever;  // absolute deadline, or kTimeNever when the task has none
   Time run_ns = 0;             // CPU time the task received during the activation
+  // What rt-app's per-thread log reports (see docs/rtapp-logs.md):
+  int pass = 0;                // thread loop (pass over the phase list)
+  int phase_loop = 0;          // iteration of the phase within the pass
+  Time wu_lat = 0;             // release -> the task running its first event of the iteration
+  Time c_duration = 0;         // configured run/runtime/mem work of the iteration, ns
+  Time c_period = 0;           // period of the iteration's timer, 0 if it has none
 };
 
 // A proxy-execution decision (find_proxy_task() and the wakeup path), for trace markers.

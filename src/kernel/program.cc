@@ -23,6 +23,7 @@ void Kernel::activation_begin(Task* p, Time release) {
   ProgramState& s = p->prog;
   s.act_open = true;
   s.act_start = release;
+  s.act_wu_lat = now_ - release;  // it runs now: the iteration's first event starts
   s.act_run_start = p->se.sum_exec_runtime;
   s.act_deadline = p->policy == Policy::kDeadline ? release + p->dl.dl_deadline : kTimeNever;
 }
@@ -38,6 +39,16 @@ void Kernel::activation_end(Task* p, Time deadline_hint) {
   a.end = now_;
   a.deadline = s.act_deadline != kTimeNever ? s.act_deadline : deadline_hint;
   a.run_ns = p->se.sum_exec_runtime - s.act_run_start;
+  a.pass = s.pass;
+  a.phase_loop = s.phase_iter;
+  a.wu_lat = s.act_wu_lat;
+  for (const Event& e : phase_of(p).events) {
+    if (e.kind == EventKind::kRun || e.kind == EventKind::kRuntime) a.c_duration += e.duration;
+    if (e.kind == EventKind::kMem)
+      a.c_duration += static_cast<Time>(static_cast<u128>(e.amount) * kNsPerSec /
+                                        static_cast<uint64_t>(opt_.mem_bytes_per_s));
+    if (e.kind == EventKind::kTimer) a.c_period = e.duration;
+  }
   for (Observer* o : obs_) o->on_activation(ref(p), a);
 }
 

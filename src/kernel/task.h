@@ -104,6 +104,7 @@ struct ProgramState {
   Time act_run_start = 0;  // sum_exec_runtime at the activation start
   int64_t act_index = 0;
   Time act_deadline = kTimeNever;
+  Time act_wu_lat = 0;
   bool act_open = false;
   Time t_first = 0;  // rt-app: thread start time (t0 + delay), timers start from it
 };
