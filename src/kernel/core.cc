@@ -46,6 +46,7 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
     rq->curr = rq->donor = &idle;
     rqs_.push_back(std::move(rq));
   }
+  online_ = CpuMask::all(opt_.nr_cpus);
   parse_protocol(opt_.protocol, &protocol_);
   const auto& faults = known_faults();
   for (size_t i = 0; i < faults.size(); ++i)
@@ -159,7 +160,7 @@ void Kernel::set_sched_params(Task* p, const SchedParams& sp) {
 // A thread of `spec` with its parameters and affinity (pthread_create + sched_setattr +
 // sched_setaffinity as rt-app does them). Failures are workload errors, as rt-app would exit.
 Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** out) {
-  CpuMask online = CpuMask::all(nr_cpus());
+  const CpuMask& online = online_;
   auto t = std::make_unique<Task>();
   Task* p = t.get();
   p->id = static_cast<int>(tasks_.size());
@@ -245,8 +246,7 @@ void Kernel::sched_setattr(Task* p, const SchedParams& sp) {
   Rq& rq = task_rq(p);
   if (p->policy == Policy::kDeadline) dl_total_bw_ -= std::min(dl_total_bw_, p->dl.dl_bw);
   if (sp.policy == Policy::kDeadline) {
-    if (!p->cpus_mask.subset_of(CpuMask::all(nr_cpus())) ||
-        !(p->cpus_mask == CpuMask::all(nr_cpus()))) {
+    if (!(p->cpus_mask == online_)) {
       if (workload_status_.is_ok())
         workload_status_ = Status::workload_failed(
             fmt::format("{}: sched_setattr(SCHED_DEADLINE) refused at {} ns: restricted affinity",
@@ -505,7 +505,7 @@ void Kernel::handle_migrate_arrive(Task* p, int cpu) {
 
 // sched_setaffinity() on a task by itself (rt-app phase "cpus").
 void Kernel::set_affinity(Task* p, const CpuMask& requested) {
-  CpuMask mask = requested & CpuMask::all(nr_cpus());
+  CpuMask mask = requested & online_;
   if (mask.empty()) return;  // checked at creation
   p->cpus_mask = mask;
   p->nr_cpus_allowed = mask.weight();

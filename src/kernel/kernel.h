@@ -235,6 +235,9 @@ class Kernel {
   int find_lowest_rq(Task* p, int task_cpu);
   int find_later_rq(Task* p);
   int pick_distribute(const CpuMask& mask);
+  int pick_distribute(const std::vector<int>& cpus);
+  int pick_preferred(const std::vector<int>& cpus, int task_cpu);
+  const CpuMask& online() const { return online_; }
   bool push_rt_task(Rq& rq);
   void push_rt_tasks(Rq& rq);
   void pull_rt_task(Rq& rq);
@@ -356,6 +359,8 @@ class Kernel {
   int next_pid_ = 1000;
   uint64_t waiter_seq_ = 0;
   std::vector<Task*> proxy_chain_;  // scratch for find_proxy_task()
+  std::vector<int> cpu_scratch_;    // scratch for the RT/DL CPU searches
+  CpuMask online_;                  // every simulated CPU
   Status workload_status_;          // a workload error found while running (exit 1)
 
  public:

@@ -79,9 +79,11 @@ bool Kernel::program_next_event(Task* p) {
 void Kernel::phase_enter(Task* p) {
   const TaskSpec& spec = *p->spec;
   const Phase& ph = phase_of(p);
-  CpuMask want = ph.cpus ? *ph.cpus : spec.cpus ? *spec.cpus : CpuMask::all(nr_cpus());
-  want = want & CpuMask::all(nr_cpus());
-  if (!want.empty() && !(want == p->cpus_mask)) set_affinity(p, want);
+  const CpuMask& want = ph.cpus ? *ph.cpus : spec.cpus ? *spec.cpus : online_;
+  if (!(want == p->cpus_mask)) {  // cheap in the common case: no cpus anywhere, mask == online
+    CpuMask m = want & online_;
+    if (!m.empty() && !(m == p->cpus_mask)) set_affinity(p, m);
+  }
   // rt-app HEAD: a phase's policy/priority/dl-* are set when the phase starts and stay in
   // effect after it (rt-app never reverts to the thread's own).
   if (!ph.sched) return;
@@ -118,7 +120,23 @@ void Kernel::program_exit(Rq& rq, Task* p) {
 // REQUIRES: p == rq.curr, p->state == kRunning.
 void Kernel::program_continue(Rq& rq, Task* p) {
   ProgramState& s = p->prog;
+  // A program that loops without ever consuming time (only yields, locks, signals...) would
+  // run forever at one instant, as rt-app would spin: that is the workload's fault (exit 1).
+  if (s.zero_time_at != now_) {
+    s.zero_time_at = now_;
+    s.zero_time_events = 0;
+  }
   for (int guard = 0; guard < 100000; ++guard) {
+    if (++s.zero_time_events > 500) {
+      if (workload_status_.is_ok())
+        workload_status_ = Status::workload_failed(fmt::format(
+            "{}: executed 500 events at {} ns without consuming time (a loop of only yield, "
+            "lock/unlock, signal or zero-length events): give it a run, runtime or sleep",
+            p->name, now_));
+      p->state = TaskState::kSleeping;  // park it: the run ends with the error
+      resched_curr(rq);
+      return;
+    }
     if (!s.started) {
       // Thread start: rt-app sleeps `delay` first; t_first = t0 + delay anchors the timers.
       s.started = true;

@@ -36,26 +36,44 @@ int Kernel::pick_distribute(const CpuMask& mask) {
   return c;
 }
 
+// The same choice over an ascending list of CPUs (the searches below keep one in a reused
+// vector: no allocation per search).
+int Kernel::pick_distribute(const std::vector<int>& cpus) {
+  auto it = std::upper_bound(cpus.begin(), cpus.end(), distribute_prev_);
+  int c = it != cpus.end() ? *it : cpus.front();
+  distribute_prev_ = c;
+  return c;
+}
+
+// The preference of find_lowest_rq()/find_later_rq() among equally good CPUs: the task's own,
+// then this one, then cpumask_any_and_distribute().
+int Kernel::pick_preferred(const std::vector<int>& cpus, int task_cpu) {
+  for (int c : cpus)
+    if (c == task_cpu) return c;
+  for (int c : cpus)
+    if (c == ctx_cpu_) return c;
+  return pick_distribute(cpus);
+}
+
 // find_lowest_rq(): the CPUs of the lowest cpupri level below p, preferring p's CPU, then this
 // CPU, then cpumask_any_and_distribute().
 int Kernel::find_lowest_rq(Task* p, int task_cpu) {
   if (p->nr_cpus_allowed == 1) return -1;
   int task_pri = 2 + (99 - p->prio);
   int best = INT32_MAX;
-  CpuMask lowest;
+  std::vector<int>& lowest = cpu_scratch_;
+  lowest.clear();
   for (int c = p->cpus_mask.first(); c >= 0 && c < nr_cpus(); c = p->cpus_mask.next(c)) {
     int v = cpupri_of(*this, c);
     if (v >= task_pri) continue;
     if (v < best) {
       best = v;
-      lowest = CpuMask();
+      lowest.clear();
     }
-    if (v == best) lowest.set(c);
+    if (v == best) lowest.push_back(c);
   }
   if (lowest.empty()) return -1;
-  if (lowest.test(task_cpu)) return task_cpu;
-  if (lowest.test(ctx_cpu_)) return ctx_cpu_;
-  return pick_distribute(lowest);
+  return pick_preferred(lowest, task_cpu);
 }
 
 // pick_next_pushable_task() / pick_highest_pushable_task(rq, cpu)
@@ -138,23 +156,20 @@ static Time dl_earliest(Kernel& k, int cpu) {
 // the latest and later than p's.
 int Kernel::find_later_rq(Task* p) {
   if (p->nr_cpus_allowed == 1) return -1;
-  CpuMask free_cpus;
+  std::vector<int>& free_cpus = cpu_scratch_;
+  free_cpus.clear();
   int latest_cpu = -1;
   Time latest = 0;
   for (int c = p->cpus_mask.first(); c >= 0 && c < nr_cpus(); c = p->cpus_mask.next(c)) {
     Time e = dl_earliest(*this, c);
     if (e == kTimeNever) {
-      free_cpus.set(c);
+      free_cpus.push_back(c);
     } else if (e > p->dl.deadline && (latest_cpu < 0 || e > latest)) {
       latest = e;
       latest_cpu = c;
     }
   }
-  if (!free_cpus.empty()) {
-    if (free_cpus.test(p->cpu)) return p->cpu;
-    if (free_cpus.test(ctx_cpu_)) return ctx_cpu_;
-    return pick_distribute(free_cpus);
-  }
+  if (!free_cpus.empty()) return pick_preferred(free_cpus, p->cpu);
   return latest_cpu;
 }
 

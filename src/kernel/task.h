@@ -105,6 +105,8 @@ struct ProgramState {
   int64_t act_index = 0;
   Time act_deadline = kTimeNever;
   Time act_wu_lat = 0;
+  Time zero_time_at = -1;  // zero-time loop detection: events run at this instant
+  int zero_time_events = 0;
   bool act_open = false;
   Time t_first = 0;  // rt-app: thread start time (t0 + delay), timers start from it
 };

@@ -302,5 +302,18 @@ TEST(Workload, FiniteLoopsEndTheRun) {
   EXPECT_EQ(lines_of(r.trace, "sched_process_exit").size(), 1u);
 }
 
+TEST(Workload, ALoopThatConsumesNoTimeIsAWorkloadError) {
+  // Only a yield, or only lock/unlock: the thread would spin forever at one instant (rt-app too);
+  // the run stops with exit 1 rather than an internal error or a hang.
+  for (const char* json : {R"({"global": {"duration": 1}, "tasks": {"t": {"yield": ""}}})",
+                           R"({"global": {"duration": 1}, "tasks": {
+                               "t": {"lock": "m", "unlock": "m"}}})"}) {
+    auto r = simulate(json, 1);
+    EXPECT_EQ(r.status.code(), StatusCode::kWorkloadFailed) << json;
+    EXPECT_NE(r.status.message().find("without consuming time"), std::string::npos)
+        << r.status.message();
+  }
+}
+
 }  // namespace
 }  // namespace proxysim
