@@ -106,6 +106,19 @@ GenWorkload generate(uint64_t seed) {
         }
         if (rng.below(4) == 0)
           ph.events.emplace_back(key("sleep"), std::to_string(rng.below(2000)));
+        // Condition variables on the held mutex: a signal or broadcast, or (rarely, since a
+        // wait nobody signals blocks for good) a wait.
+        switch (rng.below(8)) {
+          case 0:
+            ph.events.emplace_back(key("signal"), fmt::format("\"c{}\"", rng.below(2)));
+            break;
+          case 1: ph.events.emplace_back(key("broad"), fmt::format("\"c{}\"", rng.below(2))); break;
+          case 2:
+            ph.events.emplace_back(
+                key("wait"), fmt::format(R"({{"ref": "c{}", "mutex": "m{}"}})", rng.below(2), a));
+            break;
+          default: break;
+        }
         ph.events.emplace_back(key("unlock"), fmt::format("\"m{}\"", a));
         if (rng.below(4) == 0) ph.events.emplace_back(key("yield"), "\"\"");
       }
