@@ -256,7 +256,7 @@ int run_stress(const StressOptions& so, std::ostream& out) {
           << (so.inject.empty() ? "" : " --inject " + so.inject) << ", shrunk: run with --cpus "
           << small.cpus << " --seed " << seed << " --protocol " << p << " --duration "
           << fmt::format("{}", static_cast<double>(so.duration) / 1e9) << " --jitter " << so.jitter
-          << " --check */\n"
+          << (so.inject.empty() ? "" : " --inject " + so.inject) << " --check */\n"
           << render(small) << "\n";
         out << fmt::format("  shrunk to {} tasks on {} CPUs: {}\n", small.tasks.size(), small.cpus,
                            path);
