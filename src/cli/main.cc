@@ -25,6 +25,7 @@ struct CommonOptions {
   std::string protocol;  // empty: "pi" if the workload sets pi_enabled, else "none"
   bool no_mutex_spin = false;
   std::string donor_load = "count";
+  std::string inject;  // a historical proxy bug switched back on (replaying a stress failure)
   std::string duration;
   uint64_t seed = 1;
   std::string costs = "default";
@@ -85,6 +86,10 @@ void add_common(CLI::App* app, CommonOptions* o) {
                   "proxy execution: blocked donors count in their runqueue's PELT load and in "
                   "load balancing (count, as Linux) or not (ignore)")
       ->default_str("count");
+  app->add_option("--inject", o->inject,
+                  "switch a historical proxy-execution bug back on (stale-task-cpu, "
+                  "dangling-donor, runnable-without-return, activate-livelock), e.g. to replay "
+                  "a shrunk stress failure; never on by default");
   app->add_flag("--no-mutex-spin", o->no_mutex_spin,
                 "turn off optimistic spinning of struct mutex waiters (none and proxy)");
   app->add_option("--duration", o->duration,
@@ -124,6 +129,7 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
                     protocol));
   opt.protocol = protocol;
   opt.mutex_spin = !o.no_mutex_spin;
+  opt.inject = o.inject;
   if (o.donor_load != "count" && o.donor_load != "ignore")
     return Status::invalid(fmt::format("--donor-load {}: expected count or ignore", o.donor_load));
   opt.donor_load = o.donor_load == "count";
