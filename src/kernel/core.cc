@@ -86,8 +86,28 @@ TaskRef Kernel::ref(const Task* p) const {
 
 void Kernel::fail(std::string message) {
   if (!fail_status_.is_ok()) return;
+  // The report names the last events handled, oldest first (DESIGN.md §7).
+  std::string last;
+  const size_t n = std::min<uint64_t>(events_, recent_.size());
+  for (size_t i = 0; i < n; ++i) {
+    const SimEvent& e = recent_[(events_ - n + i) % recent_.size()];
+    static constexpr const char* kNames[] = {"hrtimer",   "dl_timer", "ipi", "migrate_arrive",
+                                             "work_done", "tick",     "end"};
+    std::string what = kNames[static_cast<int>(e.kind)];
+    switch (e.kind) {
+      case EvKind::kHrtimer: what += " task " + tasks_[e.a]->name; break;
+      case EvKind::kMigrateArrive:
+        what += fmt::format(" task {} on cpu {}", tasks_[e.a]->name, e.b);
+        break;
+      case EvKind::kDlTimer:
+        what += e.a < 0 ? fmt::format(" fair server cpu {}", e.b) : " task " + tasks_[e.a]->name;
+        break;
+      default: what += fmt::format(" cpu {}", e.a);
+    }
+    last += fmt::format("\n  last event {}: {} ns {}", i + 1, e.time, what);
+  }
   fail_status_ = Status::internal(
-      fmt::format("invariant violated at {} ns (cpu {}): {}", now_, ctx_cpu_, message));
+      fmt::format("invariant violated at {} ns (cpu {}): {}{}", now_, ctx_cpu_, message, last));
 }
 
 void Kernel::trace_migrate(Task* p, int from, int to, MigrateReason why) {
@@ -787,6 +807,7 @@ Status Kernel::run(RunStats* stats) {
     if (end_time_ >= 0 && top.time >= end_time_) break;
     SimEvent ev = eq_.pop();
     now_ = ev.time;
+    recent_[events_ % recent_.size()] = ev;
     ++events_;
     handle(ev);
     run_resched();

@@ -358,10 +358,11 @@ class Kernel {
   std::vector<int> fork_count_;  // per TaskSpec: threads forked so far
   int next_pid_ = 1000;
   uint64_t waiter_seq_ = 0;
-  std::vector<Task*> proxy_chain_;  // scratch for find_proxy_task()
-  std::vector<int> cpu_scratch_;    // scratch for the RT/DL CPU searches
-  CpuMask online_;                  // every simulated CPU
-  Status workload_status_;          // a workload error found while running (exit 1)
+  std::vector<Task*> proxy_chain_;    // scratch for find_proxy_task()
+  std::vector<int> cpu_scratch_;      // scratch for the RT/DL CPU searches
+  std::array<SimEvent, 8> recent_{};  // the last events handled, for violation reports
+  CpuMask online_;                    // every simulated CPU
+  Status workload_status_;            // a workload error found while running (exit 1)
 
  public:
   // Kernel-wide helpers for classes.
