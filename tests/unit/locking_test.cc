@@ -282,12 +282,7 @@ TEST(Locking, MutexHandoffAfterAStolenLock) {
              "run": 995, "lock": "m", "run2": 3000, "unlock": "m"},
       "s2": {"policy": "SCHED_FIFO", "priority": 10, "cpus": [3], "delay": 1000, "loop": 1,
              "run": 3998, "lock": "m", "run2": 100, "unlock": "m"}}})";
-  testing::SimResult r;
-  {
-    Workload w;
-    ASSERT_TRUE(load_workload_from_string(json, "t.json", LoadOptions{}, &w).is_ok());
-  }
-  r = testing::simulate(json, 4, "default", 1, -1, 0, "none", /*mutex_spin=*/false);
+  auto r = testing::simulate(json, 4, "default", 1, -1, 0, "none", /*mutex_spin=*/false);
   ASSERT_TRUE(r.status.is_ok()) << r.status.message();
   // s1 took m without waiting (stole it), w waited once, s2 waited for w.
   EXPECT_EQ(r.task("s1").lock_wait_ns.count, 0);
