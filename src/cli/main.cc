@@ -250,8 +250,10 @@ int main(int argc, char** argv) {
   using namespace proxysim;
   CLI::App app{
       "proxysim: a deterministic simulator of the Linux SMP scheduler (EEVDF, RT, DEADLINE) "
-      "that runs rt-app workloads.\nExit codes: 0 ok, 1 the workload failed (e.g. DL admission), "
-      "2 usage or invalid input, 3 internal error or invariant violation."};
+      "with mutexes under plain, priority-inheritance and proxy-execution protocols; it runs "
+      "rt-app workloads.\nExit codes: 0 ok, 1 the workload failed (deadlock, unlock of a mutex "
+      "not held, DL admission), 2 usage or invalid input, 3 internal error or invariant "
+      "violation (stress: a failed run)."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "proxysim 0.1");
 
