@@ -13,6 +13,7 @@
 #include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
+#include "metrics/rtapp_logs.h"
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
 #include "trace/ftrace_writer.h"
@@ -36,6 +37,7 @@ struct CommonOptions {
   bool quiet = false;
   bool no_wall = false;
   bool rtapp_1_0 = false;
+  std::string rtapp_logs;  // `run --rtapp-logs DIR`: rt-app per-thread logs
 };
 
 int report(const Status& s) {
@@ -158,11 +160,21 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     if (!s.is_ok()) return s;
     observers.push_back(trace.get());
   }
+  std::unique_ptr<RtappLogWriter> rtapp_logs;
+  if (!o.rtapp_logs.empty()) {
+    Status ls = RtappLogWriter::open(o.rtapp_logs, w, &rtapp_logs);
+    if (!ls.is_ok()) return ls;
+    observers.push_back(rtapp_logs.get());
+  }
   RunStats stats;
   Status s = run_simulation(w, opt, observers, &stats);
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
   if (trace) {
     Status c = trace->close();
+    if (s.is_ok() && !c.is_ok()) s = c;
+  }
+  if (rtapp_logs) {
+    Status c = rtapp_logs->close();
     if (s.is_ok() && !c.is_ok()) s = c;
   }
   *out = metrics.result(stats);
@@ -262,6 +274,10 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "simulate an rt-app JSON workload");
   run->add_option("FILE", run_file, "rt-app JSON workload")->required();
   add_common(run, &run_o);
+  run->add_option("--rtapp-logs", run_o.rtapp_logs,
+                  "write rt-app's per-thread logs (rt-app-<task>-<idx>.log) into DIR, created if "
+                  "missing (see docs/rtapp-logs.md)")
+      ->type_name("DIR");
 
   CLI::App* validate = app.add_subcommand("validate", "check a workload and print its warnings");
   validate->add_option("FILE", val_file, "rt-app JSON workload")->required();

@@ -324,6 +324,7 @@ class Kernel {
   void program_exit(Rq& rq, Task* p);
   bool program_next_event(Task* p);
   void activation_begin(Task* p, Time release);
+  Time cpu_time_now(const Task* p);
   void activation_end(Task* p, Time deadline_hint);
 
   const Workload& w_;

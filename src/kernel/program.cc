@@ -19,12 +19,22 @@ namespace {
 const Phase& phase_of(const Task* p) { return p->spec->phases[p->prog.phase]; }
 }  // namespace
 
+// p's CPU time up to now, including the stretch not yet charged by update_curr() (without
+// charging it: reading must not change the schedule).
+Time Kernel::cpu_time_now(const Task* p) {
+  const Rq& rq = *rqs_[p->cpu];
+  Time t = p->se.sum_exec_runtime;
+  if (rq.curr == p && rq.donor != &rq.idle && now_ > rq.donor->se.exec_start)
+    t += now_ - rq.donor->se.exec_start;
+  return t;
+}
+
 void Kernel::activation_begin(Task* p, Time release) {
   ProgramState& s = p->prog;
   s.act_open = true;
   s.act_start = release;
   s.act_wu_lat = now_ - release;  // it runs now: the iteration's first event starts
-  s.act_run_start = p->se.sum_exec_runtime;
+  s.act_run_start = cpu_time_now(p);
   s.act_deadline = p->policy == Policy::kDeadline ? release + p->dl.dl_deadline : kTimeNever;
 }
 
@@ -38,7 +48,7 @@ void Kernel::activation_end(Task* p, Time deadline_hint) {
   a.start = s.act_start;
   a.end = now_;
   a.deadline = s.act_deadline != kTimeNever ? s.act_deadline : deadline_hint;
-  a.run_ns = p->se.sum_exec_runtime - s.act_run_start;
+  a.run_ns = cpu_time_now(p) - s.act_run_start;
   a.pass = s.pass;
   a.phase_loop = s.phase_iter;
   a.wu_lat = s.act_wu_lat;
