@@ -235,7 +235,7 @@ Status Kernel::create_tasks() {
 
 // rt-app "fork": one more thread of task `spec_index`, created by `parent` on its CPU
 // (wake_up_new_task() from there). Named <task>-<n>, n counting on after its instances.
-void Kernel::fork_task(Rq& rq, Task* parent, int spec_index) {
+void Kernel::fork_task(Rq& rq, int spec_index) {
   const TaskSpec& spec = w_.tasks[static_cast<size_t>(spec_index)];
   int n = spec.instances + fork_count_[static_cast<size_t>(spec_index)]++;
   Task* p;
@@ -244,20 +244,7 @@ void Kernel::fork_task(Rq& rq, Task* parent, int spec_index) {
     if (workload_status_.is_ok()) workload_status_ = s;
     return;
   }
-  const int parent_cpu = rq.cpu;
-  p->cpu = p->last_cpu = parent_cpu;
-  p->state = TaskState::kRunning;
-  for (Observer* o : obs_) o->on_task_new(now_, ref(p));
-  int cpu = p->sched_class->select_task_rq(p, parent_cpu, WF_FORK);
-  p->cpu = p->wake_cpu = p->recent_used_cpu = cpu;
-  Rq& target = cpu_rq(cpu);
-  if (p->sched_class == fair_.get()) fair_init_new(target, p);
-  ++live_tasks_;
-  activate_task(target, p, ENQUEUE_INITIAL);
-  for (Observer* o : obs_) o->on_sched_wakeup(now_, parent_cpu, ref(p), cpu, /*is_new=*/true);
-  wakeup_preempt(target, p, WF_FORK);
-  p->sched_class->task_woken(target, p);
-  (void)parent;
+  wake_up_new_task(p, rq.cpu);
 }
 
 // sched_setattr() by a running task on itself (rt-app HEAD phase-level policy): off its class,
@@ -294,11 +281,16 @@ void Kernel::sched_setattr(Task* p, const SchedParams& sp) {
   resched_curr(rq);
 }
 
-// wake_up_new_task(): rt-app's main thread forks every thread from CPU 0 at t = 0.
+// rt-app's main thread forks every thread from CPU 0 at t = 0.
 void Kernel::start_task(Task* p) {
-  const int parent_cpu = 0;
-  ctx_cpu_ = parent_cpu;
-  p->cpu = parent_cpu;
+  ctx_cpu_ = 0;
+  wake_up_new_task(p, 0);
+}
+
+// wake_up_new_task(): place a new thread with select_task_rq(WF_FORK) from its parent's CPU,
+// enqueue it there and let it preempt.
+void Kernel::wake_up_new_task(Task* p, int parent_cpu) {
+  p->cpu = p->last_cpu = parent_cpu;
   p->state = TaskState::kRunning;
   for (Observer* o : obs_) o->on_task_new(now_, ref(p));
   int cpu = p->sched_class->select_task_rq(p, parent_cpu, WF_FORK);
@@ -308,12 +300,7 @@ void Kernel::start_task(Task* p) {
   ++live_tasks_;
   activate_task(rq, p, ENQUEUE_INITIAL);
   for (Observer* o : obs_) o->on_sched_wakeup(now_, parent_cpu, ref(p), cpu, /*is_new=*/true);
-  if (cpu == parent_cpu) {
-    wakeup_preempt(rq, p, WF_FORK);
-  } else {
-    // The enqueue happened under the remote rq lock; preemption there needs an IPI.
-    wakeup_preempt(rq, p, WF_FORK);
-  }
+  wakeup_preempt(rq, p, WF_FORK);  // a remote rq is preempted through an IPI
   p->sched_class->task_woken(rq, p);
 }
 

@@ -277,7 +277,7 @@ class Kernel {
   void sync_wake_all(Rq& rq, std::vector<Task*>* q);
   void report_global_deadlock();
   // Runtime task management: rt-app "fork" and phase-level policy changes.
-  void fork_task(Rq& rq, Task* parent, int spec_index);
+  void fork_task(Rq& rq, int spec_index);
   void sched_setattr(Task* p, const SchedParams& sp);
   void report_deadlock(const std::string& msg);
   std::vector<Mutex>& mutexes() { return mutexes_; }
@@ -295,6 +295,7 @@ class Kernel {
   Status create_tasks();
   Status make_task(const TaskSpec& spec, const std::string& name, Task** out);
   void start_task(Task* p);
+  void wake_up_new_task(Task* p, int parent_cpu);
   void handle(const SimEvent& ev);
   void run_resched();  // __schedule() on the context CPU while need_resched
 

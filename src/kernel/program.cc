@@ -260,7 +260,7 @@ void Kernel::program_continue(Rq& rq, Task* p) {
           return;
         }
         case EventKind::kFork:
-          fork_task(rq, p, e.resource);
+          fork_task(rq, e.resource);
           s.resume_after_block = true;
           continue;
         case EventKind::kYield:
