@@ -656,7 +656,6 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   if (next == &rq.idle) {
     rq.tick_running = false;  // NOHZ idle: the tick stops
     rq.tick_gen++;
-    rq.idle_since = now_;
     return;
   }
   rq.progress_from = now_ + opt_.costs.context_switch;

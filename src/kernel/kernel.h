@@ -86,7 +86,6 @@ struct Rq {
   uint64_t tick_gen = 0;
   Time next_balance = 0;
   int nr_balance_failed = 0;
-  Time idle_since = 0;
 
   SchedAvg avg_rt;              // PELT utilisation of RT and DL execution on this CPU
   SchedAvg avg_dl;              // (update_rt_rq_load_avg / update_dl_rq_load_avg)
@@ -98,8 +97,6 @@ struct Rq {
   // statistics the invariant checker uses
   Time busy_ns = 0;
 };
-
-enum class ClassId : uint8_t { kDl, kRt, kFair, kIdle };
 
 // A workload mutex. Which kernel lock it models depends on the protocol: struct mutex (none,
 // proxy) or rt_mutex (pi).
@@ -185,14 +182,12 @@ class Kernel {
   // Moves queued p from its rq to dest_cpu: p is in flight for costs().migration.
   void move_queued_task(Task* p, int dest_cpu, MigrateReason why);
   void send_in_flight(Task* p, int dest_cpu, MigrateReason why);
-  bool can_migrate_to(const Task* p, int cpu) const { return p->cpus_mask.test(cpu); }
   // task_is_pushable(): RT/DL push/pull and load balancing may move p. Never the running task,
   // a pinned one, a blocked donor, or the rq's donor: donor and proxy move only as proxy
   // execution decides (Linux 6.17 "Fix proxy/current (push,pull)ability").
   bool task_is_pushable(const Task* p) const {
     return !p->on_cpu && p->nr_cpus_allowed > 1 && !p->blocked_on && rqs_[p->cpu]->donor != p;
   }
-  bool task_running(const Task* p) const { return p->on_cpu; }
   void update_curr(Rq& rq);
   // update_se(): the time since the donor's exec_start. Linux 6.17 "Fix runtime accounting w/
   // split exec & sched contexts": sum_exec_runtime goes to rq->curr (who really ran), the

@@ -61,7 +61,6 @@ class SchedClass {
   virtual void update_curr(Rq& rq) {}
   // p leaves rq for another CPU (PELT detach).
   virtual void migrate_task_rq(Task* p, int new_cpu) {}
-  virtual void switched_to(Rq& rq, Task* p) {}
 
  protected:
   Kernel& k_;

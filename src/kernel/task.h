@@ -146,7 +146,6 @@ struct Task {
 
   ProgramState prog;
   uint64_t nvcsw = 0, nivcsw = 0;
-  bool pushable = false;       // on the rq's pushable list (RT or DL)
   int wake_flags_pending = 0;  // wake flags of a wakeup waiting on a wake list
   int migration_pending = -1;  // set_affinity(): move to this CPU once off the CPU
   Time rt_wait_since = -1;     // invariant checker: queued RT task waiting since
