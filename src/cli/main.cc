@@ -17,6 +17,7 @@
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
 #include "trace/ftrace_writer.h"
+#include "trace/trace_dat_writer.h"
 
 namespace proxysim {
 namespace {
@@ -38,6 +39,7 @@ struct CommonOptions {
   bool no_wall = false;
   bool rtapp_1_0 = false;
   std::string rtapp_logs;  // `run --rtapp-logs DIR`: rt-app per-thread logs
+  std::string trace_dat;   // `--trace-dat FILE`: trace-cmd trace.dat (compare: FILE.<protocol>)
 };
 
 int report(const Status& s) {
@@ -110,6 +112,9 @@ void add_common(CLI::App* app, CommonOptions* o) {
                 "a violation)");
   app->add_option("--trace", o->trace, "write an ftrace text trace (tracefs format) to FILE");
   app->add_option("--metrics", o->metrics, "write metrics JSON to FILE");
+  app->add_option("--trace-dat", o->trace_dat,
+                  "write a trace-cmd trace.dat (version 6: trace-cmd report, KernelShark) to FILE "
+                  "(compare: FILE.<protocol>)");
   app->add_flag("--quiet,-q", o->quiet, "print no summary table");
   app->add_flag("--no-wall", o->no_wall, "leave wall-clock fields out of the metrics");
   app->add_flag("--rt-app-1.0", o->rtapp_1_0,
@@ -160,6 +165,12 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     if (!s.is_ok()) return s;
     observers.push_back(trace.get());
   }
+  std::unique_ptr<TraceDatWriter> trace_dat;
+  if (!o.trace_dat.empty()) {
+    Status ds = TraceDatWriter::open(o.trace_dat, &trace_dat);
+    if (!ds.is_ok()) return ds;
+    observers.push_back(trace_dat.get());
+  }
   std::unique_ptr<RtappLogWriter> rtapp_logs;
   if (!o.rtapp_logs.empty()) {
     Status ls = RtappLogWriter::open(o.rtapp_logs, w, &rtapp_logs);
@@ -171,6 +182,10 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
   if (trace) {
     Status c = trace->close();
+    if (s.is_ok() && !c.is_ok()) s = c;
+  }
+  if (trace_dat) {
+    Status c = trace_dat->close();
     if (s.is_ok() && !c.is_ok()) s = c;
   }
   if (rtapp_logs) {
@@ -230,7 +245,9 @@ int compare_workload(const Workload& w, const CommonOptions& o,
     RunMetrics m;
     std::string trace;
     if (!o.trace.empty()) trace = o.trace + "." + p;
-    Status s = simulate_one(w, o, p, trace, &m);
+    CommonOptions po = o;  // per-protocol output files
+    if (!o.trace_dat.empty()) po.trace_dat = o.trace_dat + "." + p;
+    Status s = simulate_one(w, po, p, trace, &m);
     if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal)
       return report(s);
     if (!s.is_ok()) {
