@@ -56,6 +56,7 @@ struct Activation {
   int pass = 0;         // thread loop (pass over the phase list)
   int phase_loop = 0;   // iteration of the phase within the pass
   Time wu_lat = 0;      // release -> the task running its first event of the iteration
+  Time run_wall = 0;    // wall time from start to end of each run/runtime event, summed
   Time c_duration = 0;  // configured run/runtime/mem work of the iteration, ns
   Time c_period = 0;    // period of the iteration's timer, 0 if it has none
 };

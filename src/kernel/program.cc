@@ -34,6 +34,7 @@ void Kernel::activation_begin(Task* p, Time release) {
   s.act_open = true;
   s.act_start = release;
   s.act_wu_lat = now_ - release;  // it runs now: the iteration's first event starts
+  s.act_run_wall = 0;
   s.act_run_start = cpu_time_now(p);
   s.act_deadline = p->policy == Policy::kDeadline ? release + p->dl.dl_deadline : kTimeNever;
 }
@@ -52,6 +53,7 @@ void Kernel::activation_end(Task* p, Time deadline_hint) {
   a.pass = s.pass;
   a.phase_loop = s.phase_iter;
   a.wu_lat = s.act_wu_lat;
+  a.run_wall = s.act_run_wall;
   for (const Event& e : phase_of(p).events) {
     if (e.kind == EventKind::kRun || e.kind == EventKind::kRuntime) a.c_duration += e.duration;
     if (e.kind == EventKind::kMem)
@@ -186,8 +188,16 @@ void Kernel::program_continue(Rq& rq, Task* p) {
       s.kind = e.kind;
       const bool trailing = s.event + 1 == static_cast<int>(phase_of(p).events.size());
       switch (e.kind) {
-        case EventKind::kRun: s.work_left = e.duration; break;
-        case EventKind::kRuntime: s.runtime_end = now_ + e.duration; break;
+        // rt-app times each run/runtime event on the wall clock around its busy loop
+        // (src/rt-app.c run_event(): ldata->duration), so preemption counts.
+        case EventKind::kRun:
+          s.work_left = e.duration;
+          s.run_started = now_;
+          break;
+        case EventKind::kRuntime:
+          s.runtime_end = now_ + e.duration;
+          s.run_started = now_;
+          break;
         case EventKind::kSleep: {
           Time until = now_ + e.duration;
           if (trailing) {
@@ -302,6 +312,10 @@ void Kernel::program_continue(Rq& rq, Task* p) {
     if (s.kind == EventKind::kRuntime && now_ < s.runtime_end) {
       arm_work(rq);
       return;
+    }
+    if (s.run_started >= 0) {
+      s.act_run_wall += now_ - s.run_started;
+      s.run_started = -1;
     }
     s.resume_after_block = true;  // done: advance
   }

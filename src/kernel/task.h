@@ -105,6 +105,8 @@ struct ProgramState {
   int64_t act_index = 0;
   Time act_deadline = kTimeNever;
   Time act_wu_lat = 0;
+  Time act_run_wall = 0;   // wall time of the activation's completed run/runtime events
+  Time run_started = -1;   // start of the run/runtime event in progress (rt-app's t_start)
   Time zero_time_at = -1;  // zero-time loop detection: events run at this instant
   int zero_time_events = 0;
   bool act_open = false;

@@ -101,19 +101,15 @@ void RtappLogWriter::on_task_new(Time, const TaskRef& p) {
 void RtappLogWriter::on_sched_switch(Time t, int, const TaskRef& prev, SwitchState prev_state,
                                      const TaskRef& next, const TaskRef&) {
   if (TaskLog* p = task(prev.id)) {
-    if (p->running_since >= 0) p->cpu_acc += t - p->running_since;
-    p->running_since = -1;
     if (p->pending && p->wait == Wait::kAwaitSleep &&
         (prev_state == SwitchState::kSleeping || prev_state == SwitchState::kUninterruptible))
       p->wait = Wait::kSleeping;
   }
   if (TaskLog* n = task(next.id)) {
-    n->running_since = t;
     if (n->pending && n->wait == Wait::kSleeping) {
       // Back from the trailing wait: the next iteration starts here.
       n->wait = Wait::kWoke;
       n->woke_at = t;
-      n->run_base = n->cpu_acc;
     }
   }
 }
@@ -144,7 +140,7 @@ void RtappLogWriter::complete(int id, TaskLog* t, Time end_rt, Time next_start) 
   RtappLogLine l;
   l.idx = id;
   l.perf = to_us(c_duration);
-  l.run = to_us(t->pending->run);
+  l.run = to_us(t->pending->a.run_wall);
   l.period = to_us(end_rt - start_rt);
   l.start = to_us(start_rt);
   l.end = to_us(end_rt);
@@ -164,10 +160,7 @@ void RtappLogWriter::on_activation(const TaskRef& p, const Activation& a) {
   if (!t || a.phase < 0 || a.phase >= static_cast<int>(t->spec->phases.size())) return;
   // The previous iteration ended when this one began (rt-app takes t_end, then t_start).
   if (t->pending) complete(p.id, t, a.start + a.wu_lat, a.start);
-  // The task is curr now, at a.end.
-  const Time cpu = t->cpu_acc + (t->running_since >= 0 ? a.end - t->running_since : 0);
-  t->pending = Pending{a, p.policy == Policy::kDeadline, cpu - t->run_base};
-  t->run_base = cpu;
+  t->pending = Pending{a, p.policy == Policy::kDeadline};
   t->wait = Wait::kAwaitSleep;
 }
 

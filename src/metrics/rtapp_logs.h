@@ -82,7 +82,6 @@ class RtappLogWriter : public Observer {
   struct Pending {
     Activation a;
     bool deadline_policy = false;  // SCHED_DEADLINE: a.deadline is the DL deadline
-    Time run = 0;                  // CPU time of the iteration (see run_base)
   };
   struct TaskLog {
     bool known = false;
@@ -93,10 +92,6 @@ class RtappLogWriter : public Observer {
     std::optional<Pending> pending;
     Wait wait = Wait::kNone;
     Time woke_at = 0;
-    // CPU time as curr, from sched_switch: cpu_acc up to running_since (-1: not curr now).
-    Time cpu_acc = 0;
-    Time running_since = -1;
-    Time run_base = 0;  // cpu time when the current iteration began
   };
 
   TaskLog* task(int id);
