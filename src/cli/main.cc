@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "analyze/analyze.h"
 #include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
@@ -320,6 +321,18 @@ int main(int argc, char** argv) {
       "demo", "run the built-in priority-inversion scenarios under each protocol and compare");
   add_common(demo, &demo_o);
 
+  AnalyzeOptions an_o;
+  CLI::App* analyze = app.add_subcommand(
+      "analyze",
+      "the same per-task and per-CPU metrics for a real kernel trace (tracefs text "
+      "or trace.dat; see docs/analyze.md)");
+  analyze->add_option("TRACE", an_o.trace, "tracefs text trace or trace-cmd trace.dat")->required();
+  analyze->add_option("--metrics", an_o.metrics, "write metrics JSON to FILE");
+  analyze->add_option("--comm", an_o.comm, "show only tasks whose comm matches this regex");
+  analyze->add_flag("--strict", an_o.strict,
+                    "a partial trace (undecodable records, cut-off end, lost events) is an error");
+  analyze->add_flag("--quiet,-q", an_o.quiet, "print no table");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -361,6 +374,7 @@ int main(int argc, char** argv) {
       return report(Status::invalid("--duration: expected seconds, e.g. 0.2"));
     return run_stress(st, std::cout);
   }
+  if (*analyze) return analyze_main(an_o);
   if (*demo) {
     int rc = 0;
     int n = 0;

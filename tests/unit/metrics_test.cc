@@ -474,6 +474,7 @@ const char* const kScenarioBJsonNoWall = R"({
         "affinity": 0,
         "proxy": 0,
         "return": 0,
+        "unknown": 0,
         "total": 0
       },
       "switches": {
