@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "analyze/analyze.h"
+#include "analyze/capture.h"
 #include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
@@ -333,6 +334,18 @@ int main(int argc, char** argv) {
                     "a partial trace (undecodable records, cut-off end, lost events) is an error");
   analyze->add_flag("--quiet,-q", an_o.quiet, "print no table");
 
+  CaptureOptions cap_o;
+  CLI::App* capture = app.add_subcommand(
+      "capture",
+      "run a workload with rt-app on this kernel and record its scheduler events "
+      "(root; private tracefs instance; see docs/analyze.md)");
+  capture->add_option("WORKLOAD", cap_o.workload, "rt-app JSON workload")->required();
+  capture->add_option("-o,--output", cap_o.out, "tracefs text trace to write")->required();
+  capture->add_option("--dat", cap_o.dat, "also write a trace.dat (trace-cmd extract)");
+  capture->add_option("--rt-app", cap_o.rtapp, "rt-app binary")->default_str("rt-app");
+  capture->add_option("--buffer-kb", cap_o.buffer_kb, "per-CPU trace buffer, KiB")
+      ->default_str("16384");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -375,6 +388,7 @@ int main(int argc, char** argv) {
     return run_stress(st, std::cout);
   }
   if (*analyze) return analyze_main(an_o);
+  if (*capture) return capture_main(cap_o);
   if (*demo) {
     int rc = 0;
     int n = 0;
