@@ -290,7 +290,10 @@ Status capture_workload(const CaptureOptions& opt, CaptureResult* out) {
   }
 
   std::string log = tmp + "/rt-app.out";
-  int rc = g_signal ? -2 : run_child({opt.rtapp, wl}, log, dir, /*mount_markers=*/true);
+  std::vector<std::string> argv = opt.prefix;
+  argv.push_back(opt.rtapp);
+  argv.push_back(wl);
+  int rc = g_signal ? -2 : run_child(argv, log, dir, /*mount_markers=*/true);
   write_str(dir + "/tracing_on", "0", &err);
   out->rtapp_status = rc;
   out->rtapp_output = slurp(log);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "proxysim/status.h"
 
@@ -15,7 +16,8 @@ struct CaptureOptions {
   std::string out;       // tracefs text trace
   std::string dat;       // trace.dat written with `trace-cmd extract` ("" = none)
   std::string rtapp = "rt-app";
-  int buffer_kb = 16384;  // per-CPU ring buffer of the instance
+  std::vector<std::string> prefix;  // command rt-app runs under, e.g. {"taskset", "-c", "0-1"}
+  int buffer_kb = 16384;            // per-CPU ring buffer of the instance
   bool quiet = false;
 };
 

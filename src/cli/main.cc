@@ -12,6 +12,7 @@
 
 #include "analyze/analyze.h"
 #include "analyze/capture.h"
+#include "analyze/fidelity.h"
 #include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
@@ -346,6 +347,28 @@ int main(int argc, char** argv) {
   capture->add_option("--buffer-kb", cap_o.buffer_kb, "per-CPU trace buffer, KiB")
       ->default_str("16384");
 
+  FidelityOptions fid_o;
+  CLI::App* fidelity = app.add_subcommand(
+      "fidelity",
+      "capture a workload on this kernel, simulate it on as many CPUs and compare "
+      "the per-task metrics (root; see docs/fidelity.md)");
+  fidelity->add_option("WORKLOAD", fid_o.workload, "rt-app JSON workload")->required();
+  fidelity->add_option("--cpus", fid_o.cpus,
+                       "CPUs (default: this machine's; fewer runs rt-app "
+                       "under taskset)");
+  fidelity->add_option("--tolerance", fid_o.tolerance, "flag differences beyond this %")
+      ->default_str("10");
+  fidelity
+      ->add_option("--floor-us", fid_o.floor_us,
+                   "never flag time figures that differ by less than this many us")
+      ->default_str("200");
+  fidelity->add_option("--keep", fid_o.keep, "keep the capture as PREFIX.trace and PREFIX.dat");
+  fidelity->add_option("--trace", fid_o.trace, "use this captured trace instead of capturing");
+  fidelity->add_option("--run-scale", fid_o.run_scale,
+                       "CPU ns per nominal run ns (default: measured from rt-app's markers)");
+  fidelity->add_option("--metrics", fid_o.metrics, "write {\"runs\": [kernel, proxysim]} JSON");
+  fidelity->add_flag("--markdown", fid_o.markdown, "print the rows as markdown table lines");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -389,6 +412,7 @@ int main(int argc, char** argv) {
   }
   if (*analyze) return analyze_main(an_o);
   if (*capture) return capture_main(cap_o);
+  if (*fidelity) return fidelity_main(fid_o);
   if (*demo) {
     int rc = 0;
     int n = 0;
