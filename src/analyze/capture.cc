@@ -155,6 +155,12 @@ int run_child(const std::vector<std::string>& argv, const std::string& log,
       dup2(fd, 2);
       close(fd);
     }
+    if (!mount_markers && !instance.empty()) {
+      // trace-cmd extract: hide /proc/kallsyms (5 MB that analysis never needs) so that the
+      // trace.dat stays small; only this child sees the bind mount.
+      std::string err;
+      if (private_namespace(&err)) mount("/dev/null", "/proc/kallsyms", nullptr, MS_BIND, nullptr);
+    }
     if (mount_markers) {
       // Our own namespace: the instance stands in for both tracing directories.
       std::string err;
