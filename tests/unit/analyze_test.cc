@@ -9,8 +9,10 @@
 // unlocks; both pinned to CPU 0; pi_enabled. The .dat is the same capture via trace-cmd extract.
 #include "analyze/analyze.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -298,6 +300,18 @@ std::string run(const std::string& cmd, int* rc) {
   return out;
 }
 
+// The kernel tests run one at a time (ctest -j runs them in parallel processes): two rt-app
+// runs at once would see each other's threads and instances.
+struct KernelLock {
+  int fd = open("/tmp/proxysim-kernel-tests.lock", O_CREAT | O_RDWR, 0644);
+  KernelLock() {
+    if (fd >= 0) flock(fd, LOCK_EX);
+  }
+  ~KernelLock() {
+    if (fd >= 0) close(fd);
+  }
+};
+
 bool no_instance_left() {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/sys/kernel/tracing/instances", ec)) {
@@ -309,6 +323,7 @@ bool no_instance_left() {
 TEST(KernelCaptureTest, CaptureAndAnalyzeTheInversion) {
   Status avail = capture_available();
   if (!avail.is_ok()) GTEST_SKIP() << avail.message();
+  KernelLock lock;
   std::string out = std::filesystem::temp_directory_path() /
                     ("proxysim-capture-test-" + std::to_string(getpid()));
   int rc = 0;
@@ -334,6 +349,7 @@ TEST(KernelCaptureTest, CaptureAndAnalyzeTheInversion) {
 TEST(KernelCaptureTest, FidelityReportsBothSides) {
   Status avail = capture_available();
   if (!avail.is_ok()) GTEST_SKIP() << avail.message();
+  KernelLock lock;
   int rc = 0;
   std::string msg = run(std::string(PROXYSIM_BINARY) + " fidelity " + data("analyze-pi.json"), &rc);
   ASSERT_EQ(rc, 0) << msg;
