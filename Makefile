@@ -5,7 +5,7 @@ DEBIAN_PACKAGES += libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config t
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test test-asan bench format clean
+.PHONY: all deps build demo test test-asan bench format clean fidelity
 
 all: build
 
@@ -95,6 +95,10 @@ fuzz-smoke: fuzz-build
 	    echo "fuzz $$t FAILED: log $(FUZZ_BUILD)/$$t-smoke.log, reproducer in $(FUZZ_BUILD)/artifacts/"; \
 	    exit 1; fi; \
 	done
+
+# docs/fidelity.md: every examples/fidelity/ workload on this kernel against proxysim (root).
+fidelity: build
+	tools/fidelity.sh $(BUILD)
 
 bench: build
 	./$(BUILD)/proxysim_bench

@@ -194,7 +194,7 @@ int fidelity_main(const FidelityOptions& opt) {
       if (ao.deadline_by_comm.count(n))
         add(n, "deadline misses", k->deadline_misses, v->deadline_misses, false);
     }
-    add(n, "wake mean ms", k->wakeup_latency_ns.mean, v->wakeup_latency_ns.mean, true);
+    add(n, "wake p50 ms", k->wakeup_latency_ns.p50, v->wakeup_latency_ns.p50, true);
     add(n, "preempted", k->switches_involuntary, v->switches_involuntary, false);
     add(n, "migrations", k->migrations_total, v->migrations_total, false);
   }
