@@ -1,10 +1,11 @@
 # The two commands of the README: `make demo` and `make test`. Both install what is missing.
 DEBIAN_PACKAGES := g++ cmake make libgtest-dev libbenchmark-dev libcli11-dev libfmt-dev \
                    rapidjson-dev clang-format clang libclang-rt-14-dev rt-app trace-cmd
+DEBIAN_PACKAGES += libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test test-asan bench format clean
+.PHONY: all deps build demo test test-asan bench format clean fidelity
 
 all: build
 
@@ -47,6 +48,8 @@ FUZZ_TIME ?= 15
 FUZZ_CXXFLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all \
                  -Wall -Wextra -Wpedantic -Wshadow -Wno-unused-parameter -Iinclude -Isrc
 FUZZ_OBJ_SANITIZE := -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CXXFLAGS += $(shell pkg-config --cflags libtracecmd 2>/dev/null)
+FUZZ_LIBS := $(shell pkg-config --libs libtracecmd libtraceevent 2>/dev/null)
 FUZZ_LIB_SRCS := $(filter-out src/cli/main.cc,$(sort $(shell find src -name '*.cc')))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.cc=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_TARGETS := loader_fuzz stress_fuzz
@@ -61,7 +64,7 @@ $(FUZZ_BUILD)/obj/%.o: %.cc
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) $(FUZZ_OBJ_SANITIZE) -MMD -MP -c $< -o $@
 
 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined $^ -lfmt -o $@
+	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined $^ -lfmt $(FUZZ_LIBS) -o $@
 
 # RapidJSON 1.1.0 (Debian 12) adds an offset to a null pointer on every first push onto its
 # internal stack (internal/stack.h:117; Tencent/rapidjson#1724, fixed upstream after 1.1.0 but
@@ -92,6 +95,10 @@ fuzz-smoke: fuzz-build
 	    echo "fuzz $$t FAILED: log $(FUZZ_BUILD)/$$t-smoke.log, reproducer in $(FUZZ_BUILD)/artifacts/"; \
 	    exit 1; fi; \
 	done
+
+# docs/fidelity.md: every examples/fidelity/ workload on this kernel against proxysim (root).
+fidelity: build
+	tools/fidelity.sh $(BUILD)
 
 bench: build
 	./$(BUILD)/proxysim_bench

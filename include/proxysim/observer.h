@@ -32,6 +32,7 @@ enum class MigrateReason : uint8_t {
   kAffinity,  // sched_setaffinity() (rt-app phase "cpus") moved it off a forbidden CPU
   kProxy,     // proxy execution: a donor moved to its lock owner's CPU
   kReturn,    // proxy execution: return migration of a woken donor to a CPU it may run on
+  kUnknown,   // a real kernel trace that does not tell why (`proxysim analyze`, docs/analyze.md)
   kCount,
 };
 std::string_view migrate_reason_name(MigrateReason r);

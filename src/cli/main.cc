@@ -10,6 +10,9 @@
 #include <iostream>
 #include <memory>
 
+#include "analyze/analyze.h"
+#include "analyze/capture.h"
+#include "analyze/fidelity.h"
 #include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
@@ -337,6 +340,52 @@ int main(int argc, char** argv) {
       "demo", "run the built-in priority-inversion scenarios under each protocol and compare");
   add_common(demo, &demo_o);
 
+  AnalyzeOptions an_o;
+  CLI::App* analyze = app.add_subcommand(
+      "analyze",
+      "the same per-task and per-CPU metrics for a real kernel trace (tracefs text "
+      "or trace.dat; see docs/analyze.md)");
+  analyze->add_option("TRACE", an_o.trace, "tracefs text trace or trace-cmd trace.dat")->required();
+  analyze->add_option("--metrics", an_o.metrics, "write metrics JSON to FILE");
+  analyze->add_option("--comm", an_o.comm, "show only tasks whose comm matches this regex");
+  analyze->add_flag("--strict", an_o.strict,
+                    "a partial trace (undecodable records, cut-off end, lost events) is an error");
+  analyze->add_flag("--quiet,-q", an_o.quiet, "print no table");
+
+  CaptureOptions cap_o;
+  CLI::App* capture = app.add_subcommand(
+      "capture",
+      "run a workload with rt-app on this kernel and record its scheduler events "
+      "(root; private tracefs instance; see docs/analyze.md)");
+  capture->add_option("WORKLOAD", cap_o.workload, "rt-app JSON workload")->required();
+  capture->add_option("-o,--output", cap_o.out, "tracefs text trace to write")->required();
+  capture->add_option("--dat", cap_o.dat, "also write a trace.dat (trace-cmd extract)");
+  capture->add_option("--rt-app", cap_o.rtapp, "rt-app binary")->default_str("rt-app");
+  capture->add_option("--buffer-kb", cap_o.buffer_kb, "per-CPU trace buffer, KiB")
+      ->default_str("16384");
+
+  FidelityOptions fid_o;
+  CLI::App* fidelity = app.add_subcommand(
+      "fidelity",
+      "capture a workload on this kernel, simulate it on as many CPUs and compare "
+      "the per-task metrics (root; see docs/fidelity.md)");
+  fidelity->add_option("WORKLOAD", fid_o.workload, "rt-app JSON workload")->required();
+  fidelity->add_option("--cpus", fid_o.cpus,
+                       "CPUs (default: this machine's; fewer runs rt-app "
+                       "under taskset)");
+  fidelity->add_option("--tolerance", fid_o.tolerance, "flag differences beyond this %")
+      ->default_str("10");
+  fidelity
+      ->add_option("--floor-us", fid_o.floor_us,
+                   "never flag time figures that differ by less than this many us")
+      ->default_str("200");
+  fidelity->add_option("--keep", fid_o.keep, "keep the capture as PREFIX.trace and PREFIX.dat");
+  fidelity->add_option("--trace", fid_o.trace, "use this captured trace instead of capturing");
+  fidelity->add_option("--run-scale", fid_o.run_scale,
+                       "CPU ns per nominal run ns (default: measured from rt-app's markers)");
+  fidelity->add_option("--metrics", fid_o.metrics, "write {\"runs\": [kernel, proxysim]} JSON");
+  fidelity->add_flag("--markdown", fid_o.markdown, "print the rows as markdown table lines");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -378,6 +427,9 @@ int main(int argc, char** argv) {
       return report(Status::invalid("--duration: expected seconds, e.g. 0.2"));
     return run_stress(st, std::cout);
   }
+  if (*analyze) return analyze_main(an_o);
+  if (*capture) return capture_main(cap_o);
+  if (*fidelity) return fidelity_main(fid_o);
   if (*demo) {
     int rc = 0;
     int n = 0;

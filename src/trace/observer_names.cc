@@ -17,6 +17,7 @@ std::string_view migrate_reason_name(MigrateReason r) {
     case MigrateReason::kAffinity: return "affinity";
     case MigrateReason::kProxy: return "proxy";
     case MigrateReason::kReturn: return "return";
+    case MigrateReason::kUnknown: return "unknown";
     case MigrateReason::kCount: break;
   }
   return "unknown";

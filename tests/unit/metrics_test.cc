@@ -315,6 +315,7 @@ TEST(MetricsCollector, LockWaitOwnerStarvedDeadlocks) {
   EXPECT_NE(json.find("        \"affinity\": 0,\n"
                       "        \"proxy\": 1,\n"
                       "        \"return\": 1,\n"
+                      "        \"unknown\": 0,\n"
                       "        \"total\": 2\n"),
             std::string::npos)
       << json;
@@ -474,6 +475,7 @@ const char* const kScenarioBJsonNoWall = R"({
         "affinity": 0,
         "proxy": 0,
         "return": 0,
+        "unknown": 0,
         "total": 0
       },
       "switches": {
