@@ -94,6 +94,7 @@ struct Workload {
   Time duration = -1;  // ns; -1 = until every task has finished its loops
   Policy default_policy = Policy::kNormal;
   bool pi_enabled = false;
+  bool rtapp_1_0 = false;  // loaded with rt-app 1.0 semantics (thread names, task-level loop...)
   std::vector<TaskSpec> tasks;  // file order
   std::vector<TimerSpec> timers;
   std::vector<std::string> mutexes;     // mutex names, in order of first use in the file

@@ -230,7 +230,10 @@ Status Kernel::create_tasks() {
   for (const TaskSpec& spec : w_.tasks) {
     for (int i = 0; i < spec.instances; ++i) {
       Task* p;
-      Status s = make_task(spec, fmt::format("{}-{}", spec.name, index++), &p);
+      // rt-app 1.0 names every instance <task> (src/rt-app_parse_config.c parse_tasks()).
+      Status s =
+          make_task(spec, w_.rtapp_1_0 ? spec.name : fmt::format("{}-{}", spec.name, index), &p);
+      ++index;
       if (!s.is_ok()) return s;
     }
   }

@@ -82,6 +82,7 @@ void RtappLogWriter::on_task_new(Time, const TaskRef& p) {
     return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
   };
   for (const TaskSpec& spec : w_.tasks) {
+    if (w_.rtapp_1_0) break;
     if (name.size() <= spec.name.size() + 1 || name.compare(0, spec.name.size(), spec.name) != 0 ||
         name[spec.name.size()] != '-')
       continue;
@@ -92,6 +93,13 @@ void RtappLogWriter::on_task_new(Time, const TaskRef& p) {
                   : digits(rest.substr(0, dash)) && digits(rest.substr(dash + 1));
     if (ok && (!t.spec || spec.name.size() > t.spec->name.size())) t.spec = &spec;
   }
+  // rt-app 1.0 names threads <task> and their logs <basename>-<task>-<index>.log, which is the
+  // file name HEAD gives too.
+  for (const TaskSpec& spec : w_.tasks)
+    if (w_.rtapp_1_0 && !t.spec && name == spec.name) {
+      t.spec = &spec;
+      name += "-" + std::to_string(p.id);
+    }
   if (!t.spec) return;  // not an rt-app thread of this workload
   t.known = true;
   t.path = fmt::format("{}/{}-{}.log", dir_, kBasename, file_component(name));

@@ -314,9 +314,11 @@ void read_task(Loader& l, const Field& tf) {
   }
   bool under_cap = l.threads <= kMaxThreads;
   if (t.instances > 0 && under_cap) {
-    // rt-app HEAD names the thread <task>-<index> with pthread_setname_np(), which refuses names
+    // rt-app names the thread (HEAD: <task>-<index>) with pthread_setname_np(), which refuses names
     // over 15 characters (TASK_COMM_LEN - 1): those threads keep the process's comm, "rt-app".
-    std::string last = t.name + "-" + std::to_string(l.threads + t.instances - 1);
+    // rt-app 1.0 names every instance <task>.
+    std::string last =
+        l.opt.rtapp_1_0 ? t.name : t.name + "-" + std::to_string(l.threads + t.instances - 1);
     if (last.size() > 15)
       d->warning(tf.key_pos, tf.path,
                  "thread name " + json::quote(last) +
@@ -498,6 +500,7 @@ Status load_workload_from_string(const std::string& text, const std::string& nam
   try {
     *out = Workload();
     out->file = name;
+    out->rtapp_1_0 = opt.rtapp_1_0;
     workload::json::Value root;
     workload::json::SyntaxError err;
     if (!workload::json::parse(text, &root, &err))

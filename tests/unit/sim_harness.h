@@ -41,10 +41,11 @@ struct SimResult {
 };
 
 // Runs `json` with exactly `opt` (the checker is forced on).
-inline SimResult simulate_opts(const std::string& json, SimOptions opt) {
+inline SimResult simulate_opts(const std::string& json, SimOptions opt,
+                               const LoadOptions& lo = {}) {
   SimResult r;
   Workload w;
-  r.status = load_workload_from_string(json, "test.json", LoadOptions{}, &w);
+  r.status = load_workload_from_string(json, "test.json", lo, &w);
   if (!r.status.is_ok()) return r;
   opt.check = true;
   std::FILE* f = std::tmpfile();

@@ -180,6 +180,22 @@ TEST(Sync, ThreadsAreNamedAsRtAppHeadNamesThem) {
   EXPECT_NE(r.trace.find("comm=child-5-0001 pid=1005 "), std::string::npos);
 }
 
+// rt-app 1.0 (Debian's) names every instance of a task by the task's key.
+TEST(Sync, RtApp10NamesThreadsByTaskKey) {
+  SimOptions opt;
+  opt.nr_cpus = 2;
+  LoadOptions lo;
+  lo.rtapp_1_0 = true;
+  auto r = testing::simulate_opts(R"({"global": {"duration": 1}, "tasks": {
+      "t": {"instance": 2, "loop": 1, "run": 1000}, "u": {"loop": 1, "run": 1000}}})",
+                                  opt, lo);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.message();
+  std::vector<std::string> names;
+  for (const auto& t : r.metrics.tasks) names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"t", "t", "u"}));
+  EXPECT_NE(r.trace.find("comm=t pid=1001 "), std::string::npos);
+}
+
 TEST(Sync, PhaseLevelPolicyChange) {
   // t runs fair in its first phase and SCHED_FIFO in the second: from then on the busy fair
   // task on its CPU gets nothing until t exits (the fair server's first 50 ms would only come
