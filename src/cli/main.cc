@@ -13,6 +13,7 @@
 #include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
+#include "metrics/metrics_csv.h"
 #include "metrics/rtapp_logs.h"
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
@@ -38,6 +39,7 @@ struct CommonOptions {
   bool no_wall = false;
   bool rtapp_1_0 = false;
   std::string rtapp_logs;  // `run --rtapp-logs DIR`: rt-app per-thread logs
+  std::string csv;         // `--csv DIR`: tasks/cpus/runs/activations CSV
 };
 
 int report(const Status& s) {
@@ -153,6 +155,7 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   }
   std::vector<Observer*> observers;
   MetricsCollector metrics;
+  metrics.keep_activations(!o.csv.empty());
   observers.push_back(&metrics);
   std::unique_ptr<FtraceWriter> trace;
   if (!trace_path.empty()) {
@@ -195,16 +198,23 @@ int write_metrics(const CommonOptions& o, const std::vector<RunMetrics>& runs, b
   return 0;
 }
 
+int write_csv(const CommonOptions& o, const std::vector<RunMetrics>& runs, bool several) {
+  if (o.csv.empty()) return 0;
+  return report(write_metrics_csv(o.csv, runs, several));
+}
+
 int run_workload(const Workload& w, const CommonOptions& o) {
   RunMetrics m;
   Status s = simulate_one(w, o, default_protocol(w, o), o.trace, &m);
   if (s.code() == StatusCode::kWorkloadFailed && !m.deadlocks.empty()) {
     // A deadlock is a result: report it, keep the metrics that name it, exit 1.
     if (int rc = write_metrics(o, {m}, false)) return rc;
+    if (int rc = write_csv(o, {m}, false)) return rc;
     return report(s);
   }
   if (!s.is_ok()) return report(s);
   if (int rc = write_metrics(o, {m}, false)) return rc;
+  if (int rc = write_csv(o, {m}, false)) return rc;
   if (!o.quiet) std::fputs(summary_table(m).c_str(), stdout);
   return 0;
 }
@@ -240,6 +250,7 @@ int compare_workload(const Workload& w, const CommonOptions& o,
     runs.push_back(std::move(m));
   }
   if (int wrc = write_metrics(o, runs, true)) return wrc;
+  if (int wrc = write_csv(o, runs, true)) return wrc;
   if (!o.quiet) std::fputs(compare_table(runs).c_str(), stdout);
   return rc;
 }
@@ -278,6 +289,10 @@ int main(int argc, char** argv) {
                   "write rt-app's per-thread logs (rt-app-<task>-<idx>.log) into DIR, created if "
                   "missing (see docs/rtapp-logs.md)")
       ->type_name("DIR");
+  run->add_option("--csv", run_o.csv,
+                  "write tasks.csv, cpus.csv, runs.csv and activations.csv into DIR, created if "
+                  "missing (columns in docs/metrics.md)")
+      ->type_name("DIR");
 
   CLI::App* validate = app.add_subcommand("validate", "check a workload and print its warnings");
   validate->add_option("FILE", val_file, "rt-app JSON workload")->required();
@@ -293,6 +308,10 @@ int main(int argc, char** argv) {
                    "comma-separated protocols (with --trace F, each run writes F.<protocol>)")
       ->default_str("none,pi,proxy");
   add_common(compare, &cmp_o);
+  compare
+      ->add_option("--csv", cmp_o.csv,
+                   "write the CSV files of every run into DIR, with a protocol column")
+      ->type_name("DIR");
 
   StressOptions st;
   uint64_t st_seed = 0;
