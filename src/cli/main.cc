@@ -17,6 +17,7 @@
 #include "metrics/rtapp_logs.h"
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
+#include "trace/chrome_json_writer.h"
 #include "trace/ftrace_writer.h"
 
 namespace proxysim {
@@ -40,6 +41,7 @@ struct CommonOptions {
   bool rtapp_1_0 = false;
   std::string rtapp_logs;  // `run --rtapp-logs DIR`: rt-app per-thread logs
   std::string csv;         // `--csv DIR`: tasks/cpus/runs/activations CSV
+  std::string trace_json;  // `--trace-json FILE`: Chrome JSON trace (compare: FILE.<protocol>)
 };
 
 int report(const Status& s) {
@@ -169,6 +171,12 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     if (!ls.is_ok()) return ls;
     observers.push_back(rtapp_logs.get());
   }
+  std::unique_ptr<ChromeJsonWriter> trace_json;
+  if (!o.trace_json.empty()) {
+    Status js = ChromeJsonWriter::open(o.trace_json, &trace_json);
+    if (!js.is_ok()) return js;
+    observers.push_back(trace_json.get());
+  }
   RunStats stats;
   Status s = run_simulation(w, opt, observers, &stats);
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
@@ -178,6 +186,10 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   }
   if (rtapp_logs) {
     Status c = rtapp_logs->close();
+    if (s.is_ok() && !c.is_ok()) s = c;
+  }
+  if (trace_json) {
+    Status c = trace_json->close();
     if (s.is_ok() && !c.is_ok()) s = c;
   }
   *out = metrics.result(stats);
@@ -240,7 +252,9 @@ int compare_workload(const Workload& w, const CommonOptions& o,
     RunMetrics m;
     std::string trace;
     if (!o.trace.empty()) trace = o.trace + "." + p;
-    Status s = simulate_one(w, o, p, trace, &m);
+    CommonOptions po = o;
+    if (!o.trace_json.empty()) po.trace_json = o.trace_json + "." + p;
+    Status s = simulate_one(w, po, p, trace, &m);
     if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal)
       return report(s);
     if (!s.is_ok()) {
@@ -289,6 +303,9 @@ int main(int argc, char** argv) {
                   "write rt-app's per-thread logs (rt-app-<task>-<idx>.log) into DIR, created if "
                   "missing (see docs/rtapp-logs.md)")
       ->type_name("DIR");
+  run->add_option("--trace-json", run_o.trace_json,
+                  "write a Chrome JSON trace (Perfetto UI, speedscope; see docs/trace.md) to FILE")
+      ->type_name("FILE");
   run->add_option("--csv", run_o.csv,
                   "write tasks.csv, cpus.csv, runs.csv and activations.csv into DIR, created if "
                   "missing (columns in docs/metrics.md)")
@@ -308,6 +325,10 @@ int main(int argc, char** argv) {
                    "comma-separated protocols (with --trace F, each run writes F.<protocol>)")
       ->default_str("none,pi,proxy");
   add_common(compare, &cmp_o);
+  compare
+      ->add_option("--trace-json", cmp_o.trace_json,
+                   "write each run's Chrome JSON trace to FILE.<protocol>")
+      ->type_name("FILE");
   compare
       ->add_option("--csv", cmp_o.csv,
                    "write the CSV files of every run into DIR, with a protocol column")
