@@ -115,6 +115,15 @@ class Observer {
   // A proxy-execution decision about donor `donor` and task `task` (see ProxyAction).
   virtual void on_proxy(Time, int cpu, ProxyAction, const TaskRef& donor, const TaskRef& task,
                         int from_cpu, int to_cpu) {}
+  // Scheduler statistics of `p` at a sched_switch on `cpu`, emitted right after on_sched_switch()
+  // for prev, next and (when different) next's donor, idle excluded: the PELT utilisation
+  // (p->se.avg.util_avg, 0..1024, as last updated) and the DEADLINE runtime left in the current
+  // period (p->dl.runtime, ns; 0 for a task without a DEADLINE entity). Only emitted when some
+  // observer's wants_sched_stat() returns true (asked once, at the start of the run), so that
+  // runs without such an observer pay nothing.
+  virtual bool wants_sched_stat() const { return false; }
+  virtual void on_sched_stat(Time, int cpu, const TaskRef& p, int64_t util_avg,
+                             Time dl_runtime_left) {}
   // A deadlock was detected (the run then ends with exit code 1); `message` names the cycle.
   virtual void on_deadlock(Time, std::string_view message) {}
   // End of the run: every observer closes what is still open at time `t`.

@@ -16,9 +16,11 @@
 #include "check/stress.h"
 #include "cli/demo.h"
 #include "metrics/metrics.h"
+#include "metrics/metrics_csv.h"
 #include "metrics/rtapp_logs.h"
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
+#include "trace/chrome_json_writer.h"
 #include "trace/ftrace_writer.h"
 #include "trace/trace_dat_writer.h"
 
@@ -43,6 +45,8 @@ struct CommonOptions {
   bool rtapp_1_0 = false;
   std::string rtapp_logs;  // `run --rtapp-logs DIR`: rt-app per-thread logs
   std::string trace_dat;   // `--trace-dat FILE`: trace-cmd trace.dat (compare: FILE.<protocol>)
+  std::string csv;         // `--csv DIR`: tasks/cpus/runs/activations CSV
+  std::string trace_json;  // `--trace-json FILE`: Chrome JSON trace (compare: FILE.<protocol>)
 };
 
 int report(const Status& s) {
@@ -161,6 +165,7 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   }
   std::vector<Observer*> observers;
   MetricsCollector metrics;
+  metrics.keep_activations(!o.csv.empty());
   observers.push_back(&metrics);
   std::unique_ptr<FtraceWriter> trace;
   if (!trace_path.empty()) {
@@ -180,6 +185,12 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     if (!ls.is_ok()) return ls;
     observers.push_back(rtapp_logs.get());
   }
+  std::unique_ptr<ChromeJsonWriter> trace_json;
+  if (!o.trace_json.empty()) {
+    Status js = ChromeJsonWriter::open(o.trace_json, &trace_json);
+    if (!js.is_ok()) return js;
+    observers.push_back(trace_json.get());
+  }
   RunStats stats;
   Status s = run_simulation(w, opt, observers, &stats);
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
@@ -193,6 +204,10 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   }
   if (rtapp_logs) {
     Status c = rtapp_logs->close();
+    if (s.is_ok() && !c.is_ok()) s = c;
+  }
+  if (trace_json) {
+    Status c = trace_json->close();
     if (s.is_ok() && !c.is_ok()) s = c;
   }
   *out = metrics.result(stats);
@@ -213,16 +228,23 @@ int write_metrics(const CommonOptions& o, const std::vector<RunMetrics>& runs, b
   return 0;
 }
 
+int write_csv(const CommonOptions& o, const std::vector<RunMetrics>& runs, bool several) {
+  if (o.csv.empty()) return 0;
+  return report(write_metrics_csv(o.csv, runs, several));
+}
+
 int run_workload(const Workload& w, const CommonOptions& o) {
   RunMetrics m;
   Status s = simulate_one(w, o, default_protocol(w, o), o.trace, &m);
   if (s.code() == StatusCode::kWorkloadFailed && !m.deadlocks.empty()) {
     // A deadlock is a result: report it, keep the metrics that name it, exit 1.
     if (int rc = write_metrics(o, {m}, false)) return rc;
+    if (int rc = write_csv(o, {m}, false)) return rc;
     return report(s);
   }
   if (!s.is_ok()) return report(s);
   if (int rc = write_metrics(o, {m}, false)) return rc;
+  if (int rc = write_csv(o, {m}, false)) return rc;
   if (!o.quiet) std::fputs(summary_table(m).c_str(), stdout);
   return 0;
 }
@@ -250,6 +272,7 @@ int compare_workload(const Workload& w, const CommonOptions& o,
     if (!o.trace.empty()) trace = o.trace + "." + p;
     CommonOptions po = o;  // per-protocol output files
     if (!o.trace_dat.empty()) po.trace_dat = o.trace_dat + "." + p;
+    if (!o.trace_json.empty()) po.trace_json = o.trace_json + "." + p;
     Status s = simulate_one(w, po, p, trace, &m);
     if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal)
       return report(s);
@@ -260,6 +283,7 @@ int compare_workload(const Workload& w, const CommonOptions& o,
     runs.push_back(std::move(m));
   }
   if (int wrc = write_metrics(o, runs, true)) return wrc;
+  if (int wrc = write_csv(o, runs, true)) return wrc;
   if (!o.quiet) std::fputs(compare_table(runs).c_str(), stdout);
   return rc;
 }
@@ -298,6 +322,13 @@ int main(int argc, char** argv) {
                   "write rt-app's per-thread logs (rt-app-<task>-<idx>.log) into DIR, created if "
                   "missing (see docs/rtapp-logs.md)")
       ->type_name("DIR");
+  run->add_option("--trace-json", run_o.trace_json,
+                  "write a Chrome JSON trace (Perfetto UI, speedscope; see docs/trace.md) to FILE")
+      ->type_name("FILE");
+  run->add_option("--csv", run_o.csv,
+                  "write tasks.csv, cpus.csv, runs.csv and activations.csv into DIR, created if "
+                  "missing (columns in docs/metrics.md)")
+      ->type_name("DIR");
 
   CLI::App* validate = app.add_subcommand("validate", "check a workload and print its warnings");
   validate->add_option("FILE", val_file, "rt-app JSON workload")->required();
@@ -313,6 +344,14 @@ int main(int argc, char** argv) {
                    "comma-separated protocols (with --trace F, each run writes F.<protocol>)")
       ->default_str("none,pi,proxy");
   add_common(compare, &cmp_o);
+  compare
+      ->add_option("--trace-json", cmp_o.trace_json,
+                   "write each run's Chrome JSON trace to FILE.<protocol>")
+      ->type_name("FILE");
+  compare
+      ->add_option("--csv", cmp_o.csv,
+                   "write the CSV files of every run into DIR, with a protocol column")
+      ->type_name("DIR");
 
   StressOptions st;
   uint64_t st_seed = 0;

@@ -19,6 +19,7 @@ int kernel_prio_of(Policy policy, int nice, int rt_priority) {
 
 Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Observer*>& observers)
     : w_(w), opt_(opt), obs_(observers), rng_(opt.seed) {
+  for (const Observer* o : obs_) want_sched_stat_ = want_sched_stat_ || o->wants_sched_stat();
   dl_ = make_dl_class(*this);
   rt_ = make_rt_class(*this);
   fair_ = make_fair_class(*this);
@@ -82,6 +83,18 @@ int Kernel::class_rank(const SchedClass* c) const {
 
 TaskRef Kernel::ref(const Task* p) const {
   return TaskRef{p->id, p->pid, p->comm, p->prio, p->policy, p->name};
+}
+
+void Kernel::trace_sched_stat(const Rq& rq, const Task* prev, const Task* next,
+                              const Task* next_donor) {
+  const Task* tasks[] = {prev, next != prev ? next : nullptr,
+                         next_donor != next && next_donor != prev ? next_donor : nullptr};
+  for (const Task* p : tasks) {
+    if (p == nullptr || p == &rq.idle) continue;
+    Time dl_left = p->dl.dl_runtime > 0 ? p->dl.runtime : 0;
+    for (Observer* o : obs_)
+      o->on_sched_stat(now_, rq.cpu, ref(p), static_cast<int64_t>(p->se.avg.util_avg), dl_left);
+  }
 }
 
 void Kernel::fail(std::string message) {
@@ -619,6 +632,7 @@ void Kernel::schedule(Rq& rq) {
       for (Observer* o : obs_)
         o->on_sched_switch(now_, rq.cpu, ref(prev), SwitchState::kRunnable, ref(next),
                            ref(next_donor));
+      if (want_sched_stat_) trace_sched_stat(rq, prev, next, next_donor);
     }
     if (next != &rq.idle) program_continue(rq, next);  // e.g. after a yield that kept the CPU
   }
@@ -649,6 +663,7 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   }
   for (Observer* o : obs_)
     o->on_sched_switch(now_, rq.cpu, ref(prev), st, ref(next), ref(next_donor));
+  if (want_sched_stat_) trace_sched_stat(rq, prev, next, next_donor);
   update_other_load_avgs(rq);
   // A proxy that leaves the CPU still queued was never put_prev'ed (the donor was): give the
   // class a chance to push it (7.1 "Fix potentially missing balancing with Proxy Exec").

@@ -280,6 +280,9 @@ class Kernel {
   // Observers
   TaskRef ref(const Task* p) const;
   void trace_migrate(Task* p, int from, int to, MigrateReason why);
+  // on_sched_stat() for prev, next and next_donor of a switch on rq (idle skipped, each once).
+  // REQUIRES: want_sched_stat_.
+  void trace_sched_stat(const Rq& rq, const Task* prev, const Task* next, const Task* next_donor);
 
   // A failed invariant: stops the run with exit code 3.
   void fail(std::string message);
@@ -326,6 +329,7 @@ class Kernel {
   const Workload& w_;
   SimOptions opt_;
   std::vector<Observer*> obs_;
+  bool want_sched_stat_ = false;  // some observer wants on_sched_stat()
   std::vector<std::unique_ptr<Rq>> rqs_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::unique_ptr<SchedClass> dl_, rt_, fair_, idle_;

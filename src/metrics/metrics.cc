@@ -140,6 +140,7 @@ void MetricsCollector::on_activation(const TaskRef& p, const Activation& a) {
   ++ts->activations;
   ts->response.push_back(a.end - a.start);
   if (a.deadline != kTimeNever && a.end > a.deadline) ++ts->deadline_misses;
+  if (keep_activations_) activation_log_.push_back(ActivationRecord{p.id, a});
 }
 
 int MetricsCollector::lock_owner(int lock) const {
@@ -274,6 +275,7 @@ RunMetrics MetricsCollector::result(const RunStats& stats) const {
     const CpuState& c = cpus_[i];
     r.cpus.push_back(CpuMetrics{static_cast<int>(i), c.busy, c.idle, c.proxy});
   }
+  r.activation_log = activation_log_;
   return r;
 }
 

@@ -67,6 +67,13 @@ struct CpuMetrics {
   Time proxy_ns = 0;  // curr != donor
 };
 
+// One activation of one task, kept for the per-activation CSV (MetricsCollector::
+// keep_activations()).
+struct ActivationRecord {
+  int task_id = -1;  // TaskMetrics::id of the task
+  Activation a;
+};
+
 struct RunMetrics {
   std::string protocol;
   int nr_cpus = 0;
@@ -75,6 +82,8 @@ struct RunMetrics {
   std::vector<std::string> deadlocks;  // one message per on_deadlock(), in order
   std::vector<TaskMetrics> tasks;      // ordered by id
   std::vector<CpuMetrics> cpus;        // ordered by CPU number
+  // Every activation in event order; empty unless MetricsCollector::keep_activations().
+  std::vector<ActivationRecord> activation_log;
 };
 
 // Invariants (after on_finish):
@@ -111,6 +120,10 @@ class MetricsCollector : public Observer {
 
   // The metrics of the run. REQUIRES: on_finish() was called (else open intervals are missing).
   RunMetrics result(const RunStats& stats) const;
+
+  // Keep every activation for RunMetrics::activation_log (the per-activation CSV); off by
+  // default, since a long run has millions of them. REQUIRES: called before the run.
+  void keep_activations(bool keep) { keep_activations_ = keep; }
 
  private:
   struct TaskState {
@@ -169,6 +182,8 @@ class MetricsCollector : public Observer {
   std::vector<int> owner_;        // indexed by lock: owner task id, or -1
   std::vector<int> waiters_;      // ids of the tasks with wait_lock >= 0 (any order)
   std::vector<std::string> deadlocks_;
+  bool keep_activations_ = false;
+  std::vector<ActivationRecord> activation_log_;
 };
 
 struct JsonOptions {
