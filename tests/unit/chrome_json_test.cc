@@ -210,19 +210,20 @@ TEST(ChromeJson, ProxyShowsTheOwnerRunningOnTheDonorsContext) {
   for (const Slice& s : slices[kCpu0])
     if (s.cat == "proxy") proxy.push_back(s);
   ASSERT_EQ(proxy.size(), 1u);
-  EXPECT_EQ(proxy[0].name, "low (proxy for high)");
+  EXPECT_EQ(proxy[0].name, "low-0 (proxy for high-1)");
   EXPECT_EQ(proxy[0].ts, 2 * kNsPerMs);
   EXPECT_EQ(proxy[0].dur, 8 * kNsPerMs);
   // The CPU track, in order: low 0-2, low for high 2-10, high 10-11, mid 11-61 ms.
   std::vector<std::string> names;
   for (const Slice& s : slices[kCpu0]) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"low", "low (proxy for high)", "high", "mid"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"low-0", "low-0 (proxy for high-1)", "high-1", "mid-2"}));
   // The task tracks: low's "proxy for high", high's "donor to low", high's wait of 8 ms.
   const TaskMetrics* low = nullptr;
   const TaskMetrics* high = nullptr;
   for (const TaskMetrics& t : r.metrics.tasks) {
-    if (t.name == "low") low = &t;
-    if (t.name == "high") high = &t;
+    if (t.name == "low-0") low = &t;
+    if (t.name == "high-1") high = &t;
   }
   ASSERT_TRUE(low && high);
   auto has = [&](int pid, const std::string& name, int64_t ts, int64_t dur) {
@@ -232,8 +233,8 @@ TEST(ChromeJson, ProxyShowsTheOwnerRunningOnTheDonorsContext) {
           if (s.name == name && s.ts == ts && s.dur == dur) return true;
     return false;
   };
-  EXPECT_TRUE(has(low->pid, "proxy for high", 2 * kNsPerMs, 8 * kNsPerMs));
-  EXPECT_TRUE(has(high->pid, "donor to low", 2 * kNsPerMs, 8 * kNsPerMs));
+  EXPECT_TRUE(has(low->pid, "proxy for high-1", 2 * kNsPerMs, 8 * kNsPerMs));
+  EXPECT_TRUE(has(high->pid, "donor to low-0", 2 * kNsPerMs, 8 * kNsPerMs));
   EXPECT_TRUE(has(high->pid, "waits m", 2 * kNsPerMs, 8 * kNsPerMs));
   EXPECT_TRUE(has(low->pid, "holds m", 0, 10 * kNsPerMs));
   EXPECT_TRUE(has(high->pid, "holds m", 10 * kNsPerMs, 1 * kNsPerMs));
@@ -257,7 +258,7 @@ TEST(ChromeJson, PiShowsTheBoostInThePrioCounter) {
   auto slices = check_schema(r.text, &d);
   int low_pid = 0;
   for (const TaskMetrics& t : r.metrics.tasks)
-    if (t.name == "low") low_pid = t.pid;
+    if (t.name == "low-0") low_pid = t.pid;
   // low runs at 89 (FIFO 10), inherits high's 69 (FIFO 30) when high blocks at 2 ms, and drops
   // back at its unlock at 10 ms.
   EXPECT_EQ(counter(d, low_pid, "prio"), (std::vector<std::pair<int64_t, int64_t>>{

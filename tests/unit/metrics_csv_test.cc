@@ -263,7 +263,7 @@ TEST(MetricsCsv, CompareRunsRoundTripIntoTheMetricsJson) {
   size_t proxy_c = column(tasks.front(), "proxy_ns");
   bool found = false;
   for (const Row& r : tasks)
-    if (r[0] == "proxy" && r[1] == "low") {
+    if (r[0] == "proxy" && r[1] == "low-0") {
       EXPECT_EQ(r[proxy_c], "8000000");
       found = true;
     }
