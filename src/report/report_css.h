@@ -38,7 +38,7 @@ main { padding: 4px 16px 24px; }
                overflow: hidden; cursor: grab; user-select: none; }
 .canvas-wrap.dragging { cursor: grabbing; }
 .canvas-wrap canvas { display: block; width: 100%; }
-#tooltip { position: fixed; z-index: 10; pointer-events: none; max-width: 440px;
+#tooltip { position: fixed; z-index: 10; pointer-events: none;
            padding: 6px 8px; background: rgba(20, 24, 30, .94); color: #f3f5f7;
            border-radius: 4px; font-size: 12px; line-height: 1.45; white-space: nowrap;
            box-shadow: 0 2px 8px rgba(0, 0, 0, .25); }

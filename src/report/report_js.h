@@ -619,8 +619,8 @@ function describe(p, h) {
                (s.prio[i] !== t.prio ? ' <span class="k">(base ' + t.prio + ')</span>' : '') + '</div>';
     if (proxy) {
       const d = run.tasks.get(s.donor[i]) || {name: '?', pid: 0, policy: '', prio: 0};
-      html += line('state', 'running as <b>proxy</b>: lock owner <b>' + esc(t.name) +
-                   '</b> on donor <b>' + esc(d.name) + '</b>\u2019s scheduling context');
+      html += line('state', 'runs as <b>proxy</b>: the lock owner on donor <b>' + esc(d.name) +
+                   '</b>\u2019s scheduling context');
       html += line('donor', '<b>' + esc(d.name) + '</b> pid ' + d.pid + ' \u00b7 ' +
                    esc(shortPolicy(d.policy)) + ' \u00b7 ' + prioText(d.policy, d.prio));
     } else {
