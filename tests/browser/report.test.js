@@ -85,10 +85,10 @@ function pngStats(file) {
 }
 
 // ---- the browser ----
-let context;
+let context, userData;
 test.before(async () => {
   fs.mkdirSync(OUT, { recursive: true });
-  const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'proxysim-chromium-'));
+  userData = fs.mkdtempSync(path.join(os.tmpdir(), 'proxysim-chromium-'));
   context = await chromium.launchPersistentContext(userData, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -97,7 +97,10 @@ test.before(async () => {
            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 });
-test.after(async () => { if (context) await context.close(); });
+test.after(async () => {
+  if (context) await context.close();
+  if (userData) fs.rmSync(userData, { recursive: true, force: true });
+});
 
 // Opens `file` and waits until everything is drawn; page.problems collects console errors,
 // page errors and any request that would leave the file.
