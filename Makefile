@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Both install what is missing.
 DEBIAN_PACKAGES := g++ cmake make libgtest-dev libbenchmark-dev libcli11-dev libfmt-dev \
-                   rapidjson-dev clang-format clang libclang-rt-14-dev rt-app
+                   rapidjson-dev clang-format clang libclang-rt-14-dev rt-app trace-cmd
 BUILD ?= build
 JOBS ?= $(shell nproc)
 

@@ -16,6 +16,7 @@ struct TaskRef {
   std::string_view comm;  // at most 15 characters, like the kernel's TASK_COMM_LEN - 1
   int prio = 120;         // kernel prio encoding: fair 100+20+nice, RT 99-rtprio, DL -1
   Policy policy = Policy::kNormal;
+  std::string_view name = {};  // whole thread name (rt-app's), may be longer than comm, or empty
 };
 
 // Why a task changed CPU (sched_migrate_task carries no reason; we do).
@@ -52,11 +53,11 @@ struct Activation {
   Time deadline = kTimeNever;  // absolute deadline, or kTimeNever when the task has none
   Time run_ns = 0;             // CPU time the task received during the activation
   // What rt-app's per-thread log reports (see docs/rtapp-logs.md):
-  int pass = 0;                // thread loop (pass over the phase list)
-  int phase_loop = 0;          // iteration of the phase within the pass
-  Time wu_lat = 0;             // release -> the task running its first event of the iteration
-  Time c_duration = 0;         // configured run/runtime/mem work of the iteration, ns
-  Time c_period = 0;           // period of the iteration's timer, 0 if it has none
+  int pass = 0;         // thread loop (pass over the phase list)
+  int phase_loop = 0;   // iteration of the phase within the pass
+  Time wu_lat = 0;      // release -> the task running its first event of the iteration
+  Time c_duration = 0;  // configured run/runtime/mem work of the iteration, ns
+  Time c_period = 0;    // period of the iteration's timer, 0 if it has none
 };
 
 // A proxy-execution decision (find_proxy_task() and the wakeup path), for trace markers.

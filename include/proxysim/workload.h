@@ -21,13 +21,13 @@ struct SourceLoc {
 };
 
 enum class EventKind : uint8_t {
-  kRun,      // CPU work of `duration` ns at full capacity (rt-app "run")
-  kRuntime,  // busy until `duration` ns of wall time have passed (rt-app "runtime")
-  kSleep,    // relative sleep of `duration` ns
-  kTimer,    // sleep until the next expiry of timer `resource` with period `duration`
-  kYield,    // sched_yield()
-  kLock,     // lock mutex `resource` (index into Workload::mutexes)
-  kUnlock,   // unlock mutex `resource`
+  kRun,        // CPU work of `duration` ns at full capacity (rt-app "run")
+  kRuntime,    // busy until `duration` ns of wall time have passed (rt-app "runtime")
+  kSleep,      // relative sleep of `duration` ns
+  kTimer,      // sleep until the next expiry of timer `resource` with period `duration`
+  kYield,      // sched_yield()
+  kLock,       // lock mutex `resource` (index into Workload::mutexes)
+  kUnlock,     // unlock mutex `resource`
   kWait,       // pthread_cond_wait(condvar `resource`, mutex `resource2`); the mutex must be held
   kSignal,     // pthread_cond_signal(condvar `resource`): wakes the longest waiter
   kBroadcast,  // pthread_cond_broadcast(condvar `resource`) (rt-app "broad")
@@ -39,8 +39,8 @@ enum class EventKind : uint8_t {
   kSemPost,    // sem_post(semaphore `resource`)
   kSemWait,    // sem_wait(semaphore `resource`)
   kMem,        // memset of `amount` bytes: CPU work at SimOptions::mem_bytes_per_s
-  kIoRun,      // write of `amount` bytes to io_device: a blocking wait at SimOptions::io_bytes_per_s
-  kFork,       // start one more thread of task `resource` (an index into Workload::tasks)
+  kIoRun,  // write of `amount` bytes to io_device: a blocking wait at SimOptions::io_bytes_per_s
+  kFork,   // start one more thread of task `resource` (an index into Workload::tasks)
 };
 
 struct Event {
@@ -96,14 +96,14 @@ struct Workload {
   bool pi_enabled = false;
   std::vector<TaskSpec> tasks;  // file order
   std::vector<TimerSpec> timers;
-  std::vector<std::string> mutexes;   // mutex names, in order of first use in the file
+  std::vector<std::string> mutexes;     // mutex names, in order of first use in the file
   std::vector<std::string> condvars;    // wait/signal/broad/sync references
   std::vector<std::string> barriers;    // barrier names
   std::vector<int> barrier_parties;     // threads that use each barrier (instances counted)
   std::vector<std::string> suspends;    // suspend/resume object names
   std::vector<std::string> semaphores;  // sem_post/sem_wait names (initial value 0)
-  int max_cpu_named = -1;             // highest CPU in any "cpus" list (for the --cpus default)
-  std::vector<std::string> warnings;  // non-fatal remarks from the loader (for `validate`)
+  int max_cpu_named = -1;               // highest CPU in any "cpus" list (for the --cpus default)
+  std::vector<std::string> warnings;    // non-fatal remarks from the loader (for `validate`)
 };
 
 }  // namespace proxysim

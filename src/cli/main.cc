@@ -18,6 +18,7 @@
 #include "proxysim/sim.h"
 #include "report/html_report.h"
 #include "trace/ftrace_writer.h"
+#include "trace/trace_dat_writer.h"
 
 namespace proxysim {
 namespace {
@@ -40,6 +41,7 @@ struct CommonOptions {
   bool no_wall = false;
   bool rtapp_1_0 = false;
   std::string rtapp_logs;  // `run --rtapp-logs DIR`: rt-app per-thread logs
+  std::string trace_dat;   // `--trace-dat FILE`: trace-cmd trace.dat (compare: FILE.<protocol>)
 };
 
 int report(const Status& s) {
@@ -115,6 +117,9 @@ void add_common(CLI::App* app, CommonOptions* o) {
   app->add_option("--html", o->html,
                   "write a self-contained interactive HTML report (timelines, lock bands, "
                   "migrations, latency histograms and CDFs; compare: all protocols on one page)");
+  app->add_option("--trace-dat", o->trace_dat,
+                  "write a trace-cmd trace.dat (version 6: trace-cmd report, KernelShark) to FILE "
+                  "(compare: FILE.<protocol>)");
   app->add_flag("--quiet,-q", o->quiet, "print no summary table");
   app->add_flag("--no-wall", o->no_wall, "leave wall-clock fields out of the metrics");
   app->add_flag("--rt-app-1.0", o->rtapp_1_0,
@@ -167,6 +172,12 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     observers.push_back(trace.get());
   }
   if (timeline != nullptr) observers.push_back(timeline);
+  std::unique_ptr<TraceDatWriter> trace_dat;
+  if (!o.trace_dat.empty()) {
+    Status ds = TraceDatWriter::open(o.trace_dat, &trace_dat);
+    if (!ds.is_ok()) return ds;
+    observers.push_back(trace_dat.get());
+  }
   std::unique_ptr<RtappLogWriter> rtapp_logs;
   if (!o.rtapp_logs.empty()) {
     Status ls = RtappLogWriter::open(o.rtapp_logs, w, &rtapp_logs);
@@ -178,6 +189,10 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
   if (trace) {
     Status c = trace->close();
+    if (s.is_ok() && !c.is_ok()) s = c;
+  }
+  if (trace_dat) {
+    Status c = trace_dat->close();
     if (s.is_ok() && !c.is_ok()) s = c;
   }
   if (rtapp_logs) {
@@ -255,7 +270,10 @@ int compare_workload(const Workload& w, const CommonOptions& o,
     RunMetrics m;
     std::string trace;
     if (!o.trace.empty()) trace = o.trace + "." + p;
-    Status s = simulate_one(w, o, p, trace, &m, o.html.empty() ? nullptr : &timelines[runs.size()]);
+    CommonOptions po = o;  // per-protocol output files
+    if (!o.trace_dat.empty()) po.trace_dat = o.trace_dat + "." + p;
+    Status s =
+        simulate_one(w, po, p, trace, &m, o.html.empty() ? nullptr : &timelines[runs.size()]);
     if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal)
       return report(s);
     if (!s.is_ok()) {

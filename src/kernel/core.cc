@@ -81,7 +81,7 @@ int Kernel::class_rank(const SchedClass* c) const {
 }
 
 TaskRef Kernel::ref(const Task* p) const {
-  return TaskRef{p->id, p->pid, p->comm, p->prio, p->policy};
+  return TaskRef{p->id, p->pid, p->comm, p->prio, p->policy, p->name};
 }
 
 void Kernel::fail(std::string message) {
@@ -187,7 +187,10 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
   p->pid = next_pid_++;
   p->spec = &spec;
   p->name = name;
-  p->comm = p->name.substr(0, 15);
+  // rt-app names its threads with pthread_setname_np(), which fails (ERANGE) for names longer
+  // than TASK_COMM_LEN - 1 = 15 characters: such a thread keeps the comm it inherited from the
+  // process, "rt-app" (rt-app HEAD src/rt-app.c thread_body()). The loader warns about it.
+  p->comm = p->name.size() <= 15 ? p->name : std::string("rt-app");
   set_sched_params(p, spec.sched);
   CpuMask mask = spec.cpus ? (*spec.cpus & online) : online;
   if (mask.empty())
@@ -221,11 +224,13 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
 
 Status Kernel::create_tasks() {
   fork_count_.assign(w_.tasks.size(), 0);
+  // rt-app HEAD names every thread <task>-<index>, the index counting the threads it creates
+  // across all tasks in file order (src/rt-app.c thread_data_set_unique_name()).
+  int index = 0;
   for (const TaskSpec& spec : w_.tasks) {
     for (int i = 0; i < spec.instances; ++i) {
       Task* p;
-      Status s =
-          make_task(spec, spec.instances > 1 ? fmt::format("{}-{}", spec.name, i) : spec.name, &p);
+      Status s = make_task(spec, fmt::format("{}-{}", spec.name, index++), &p);
       if (!s.is_ok()) return s;
     }
   }
@@ -234,12 +239,14 @@ Status Kernel::create_tasks() {
 }
 
 // rt-app "fork": one more thread of task `spec_index`, created by `parent` on its CPU
-// (wake_up_new_task() from there). Named <task>-<n>, n counting on after its instances.
+// (wake_up_new_task() from there). rt-app HEAD names it <task>-<index>-<nnnn>: index = threads
+// created so far (the new thread's index), nnnn = forks of <task> so far, counted over all
+// forking threads since the fork resource is global (src/rt-app.c create_thread()).
 void Kernel::fork_task(Rq& rq, int spec_index) {
   const TaskSpec& spec = w_.tasks[static_cast<size_t>(spec_index)];
-  int n = spec.instances + fork_count_[static_cast<size_t>(spec_index)]++;
+  int n = fork_count_[static_cast<size_t>(spec_index)]++;
   Task* p;
-  Status s = make_task(spec, fmt::format("{}-{}", spec.name, n), &p);
+  Status s = make_task(spec, fmt::format("{}-{}-{:04}", spec.name, tasks_.size(), n), &p);
   if (!s.is_ok()) {
     if (workload_status_.is_ok()) workload_status_ = s;
     return;

@@ -46,7 +46,8 @@ MetricsCollector::TaskState* MetricsCollector::touch(const TaskRef& p) {
   if (i >= tasks_.size()) tasks_.resize(i + 1);
   TaskState& ts = tasks_[i];
   ts.seen = true;
-  if (ts.name != p.comm) ts.name.assign(p.comm);
+  std::string_view name = p.name.empty() ? p.comm : p.name;
+  if (ts.name != name) ts.name.assign(name);
   ts.pid = p.pid;
   ts.policy = p.policy;
   ts.prio = p.prio;

@@ -41,10 +41,7 @@ Status RtappLogWriter::open(const std::string& dir, const Workload& w,
   return Status::ok();
 }
 
-RtappLogWriter::RtappLogWriter(std::string dir, const Workload& w)
-    : dir_(std::move(dir)), w_(w), forks_(w.tasks.size(), 0) {
-  for (const TaskSpec& spec : w_.tasks) initial_threads_ += spec.instances;
-}
+RtappLogWriter::RtappLogWriter(std::string dir, const Workload& w) : dir_(std::move(dir)), w_(w) {}
 
 std::string RtappLogWriter::header() {
   // fprintf("%s %8s %8s %8s %15s %15s %15s %10s %10s %10s %10s\n", "#idx", "perf", ...)
@@ -78,29 +75,22 @@ void RtappLogWriter::on_task_new(Time, const TaskRef& p) {
   if (p.id < 0) return;
   if (p.id >= static_cast<int>(tasks_.size())) tasks_.resize(p.id + 1);
   TaskLog& t = tasks_[p.id];
-  std::string name;
-  if (p.id < initial_threads_) {
-    // Threads created at start, in file order and instance order: rt-app's index is the id.
-    int n = p.id;
-    for (const TaskSpec& spec : w_.tasks) {
-      if (n < spec.instances) {
-        t.spec = &spec;
-        break;
-      }
-      n -= spec.instances;
-    }
-    if (t.spec) name = fmt::format("{}-{}", t.spec->name, p.id);
-  } else {
-    // A fork of task S is named S-<instances + forks of S so far> by the model (its comm is that
-    // name cut to 15 characters); rt-app names it S-<idx>-<nnnn>, nnnn counting S's forks.
-    for (size_t s = 0; s < w_.tasks.size(); ++s) {
-      const TaskSpec& spec = w_.tasks[s];
-      std::string model = fmt::format("{}-{}", spec.name, spec.instances + forks_[s]);
-      if (model.substr(0, 15) != p.comm) continue;
-      t.spec = &spec;
-      name = fmt::format("{}-{}-{:04}", spec.name, p.id, forks_[s]++);
-      break;
-    }
+  // The model names threads as rt-app HEAD does, <task>-<index> or <task>-<index>-<nnnn> for
+  // forks: the task is the longest spec name followed by such a suffix.
+  std::string name(p.name.empty() ? p.comm : p.name);
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  for (const TaskSpec& spec : w_.tasks) {
+    if (name.size() <= spec.name.size() + 1 || name.compare(0, spec.name.size(), spec.name) != 0 ||
+        name[spec.name.size()] != '-')
+      continue;
+    std::string_view rest = std::string_view(name).substr(spec.name.size() + 1);
+    size_t dash = rest.find('-');
+    bool ok = dash == std::string_view::npos
+                  ? digits(rest)
+                  : digits(rest.substr(0, dash)) && digits(rest.substr(dash + 1));
+    if (ok && (!t.spec || spec.name.size() > t.spec->name.size())) t.spec = &spec;
   }
   if (!t.spec) return;  // not an rt-app thread of this workload
   t.known = true;

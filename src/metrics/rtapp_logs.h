@@ -108,8 +108,6 @@ class RtappLogWriter : public Observer {
   std::string dir_;
   const Workload& w_;
   std::vector<TaskLog> tasks_;
-  std::vector<int> forks_;  // forks seen so far, per task spec
-  int initial_threads_ = 0;
   Status io_status_;
   bool closed_ = false;
 };

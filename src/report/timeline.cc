@@ -26,7 +26,9 @@ void TimelineCollector::touch(const TaskRef& p) {
     t.policy = p.policy;
     t.prio = p.prio;
   }
-  if (t.name != p.comm) t.name.assign(p.comm);
+  // The whole thread name, as the metrics use it (comm is cut to 15 characters or "rt-app").
+  std::string_view name = p.name.empty() ? p.comm : p.name;
+  if (t.name != name) t.name.assign(name);
 }
 
 TimelineCollector::Open& TimelineCollector::cpu(int c) {

@@ -67,11 +67,6 @@ char* put_padded(char* p, int64_t v, int width, char fill, bool left) {
   return p;
 }
 
-bool is_idle(const TaskRef& t) { return t.id < 0; }
-
-// The kernel's comm is at most TASK_COMM_LEN - 1 = 15 characters.
-std::string_view comm15(std::string_view c) { return c.substr(0, 15); }
-
 std::string entries_line(std::string_view counts, int nr_cpus, size_t pad_to) {
   std::string line = fmt::format("{}{}   #P:{}", kEntriesPrefix, counts, nr_cpus);
   if (line.size() < pad_to) line.append(pad_to - line.size(), ' ');
@@ -112,7 +107,6 @@ FtraceWriter::FtraceWriter(std::FILE* out, bool owned, std::string name)
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || (fl & O_APPEND)) seekable_ = false;
   }
-  cur_.resize(1);
 }
 
 FtraceWriter::~FtraceWriter() { close(); }
@@ -124,15 +118,8 @@ void FtraceWriter::note_io_error(const char* what) {
   }
 }
 
-void FtraceWriter::ensure_cpu(int cpu) {
-  if (cpu >= 0 && static_cast<size_t>(cpu) >= cur_.size()) {
-    cur_.resize(static_cast<size_t>(cpu) + 1);
-  }
-}
-
 void FtraceWriter::on_start(const RunInfo& info) {
-  nr_cpus_ = info.nr_cpus;
-  ensure_cpu(nr_cpus_ - 1);
+  FtraceEvents::on_start(info);
   write_header();
 }
 
@@ -151,15 +138,14 @@ void FtraceWriter::write_header() {
     }
   }
   // The counts are known only at the end: reserve their width, or say that they are unknown.
-  std::string line = seekable_ ? entries_line("0/0", nr_cpus_, reserved_entries_width(nr_cpus_))
-                               : entries_line("?/?", nr_cpus_, 0);
+  std::string line = seekable_ ? entries_line("0/0", nr_cpus(), reserved_entries_width(nr_cpus()))
+                               : entries_line("?/?", nr_cpus(), 0);
   fmt::format_to(it, FMT_COMPILE("{}\n{}"), line, kLegend);
 }
 
 void FtraceWriter::begin_line(Time t, int cpu, std::string_view flags) {
   if (!header_written_) write_header();
-  ensure_cpu(cpu);
-  const Current& c = cur_[static_cast<size_t>(cpu < 0 ? 0 : cpu)];
+  const Current& c = current(cpu);
   if (t < 0) t = 0;
   // trace_print_context(): "%16s-%-7d [%03d] " + 5 lat flags + " %5lu.%06lu: ". Hand-formatted:
   // this prefix is most of the cost of a line. Microseconds are truncated (the kernel's
@@ -188,51 +174,8 @@ void FtraceWriter::begin_line(Time t, int cpu, std::string_view flags) {
   ++entries_;
 }
 
-void FtraceWriter::on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
-                                   const TaskRef& next, const TaskRef& next_donor) {
-  ensure_cpu(cpu);
-  if (!header_written_) write_header();
-  Current& c = cur_[static_cast<size_t>(cpu < 0 ? 0 : cpu)];
-  // The donor of the "proxy for" slice next gets: -1 when next runs on its own context.
-  int donor =
-      !is_idle(next) && !is_idle(next_donor) && next_donor.id != next.id ? next_donor.id : -1;
-  if (prev.id == next.id) {
-    // Only the donor changed (proxy execution picked the same curr): like __schedule() with
-    // prev == next, the kernel traces nothing; only the "proxy for" slice follows the donor.
-    if (donor == c.donor) return;
-    end_proxy_slice(t, cpu);
-  } else {
-    // The event fires in prev's context: prev is current. Its "proxy for" slice ends first.
-    c.comm = is_idle(prev) ? std::string_view("<idle>") : comm15(prev.comm);
-    c.pid = is_idle(prev) ? 0 : prev.pid;
-    end_proxy_slice(t, cpu);
-    write_switch(t, cpu, prev, prev_state, next);
-  }
-  c.comm = is_idle(next) ? std::string_view("<idle>") : comm15(next.comm);
-  c.pid = is_idle(next) ? 0 : next.pid;
-  if (donor >= 0) {
-    begin_marker(t, cpu);
-    fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("B|{}|proxy for "), next.pid);
-    put_text(comm15(next_donor.comm), /*field=*/false);
-    end_marker();
-    c.slice_pid = next.pid;
-    c.donor = donor;
-  }
-  if (buf_.size() >= kFlushAt) flush_buffer();
-}
-
-void FtraceWriter::end_proxy_slice(Time t, int cpu) {
-  Current& c = cur_[static_cast<size_t>(cpu < 0 ? 0 : cpu)];
-  if (c.slice_pid < 0) return;
-  begin_marker(t, cpu);
-  fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("E|{}"), c.slice_pid);
-  end_marker();
-  c.slice_pid = -1;
-  c.donor = -1;
-}
-
-void FtraceWriter::write_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
-                                const TaskRef& next) {
+void FtraceWriter::emit_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
+                               const TaskRef& next) {
   begin_line(t, cpu, kFlagsSwitch);
   std::string_view state = prev_state == SwitchState::kRunnable          ? "R"
                            : prev_state == SwitchState::kSleeping        ? "S"
@@ -253,9 +196,10 @@ void FtraceWriter::write_switch(Time t, int cpu, const TaskRef& prev, SwitchStat
     fmt::format_to(it, FMT_COMPILE("{} next_pid={} next_prio={}\n"), comm15(next.comm), next.pid,
                    next.prio);
   }
+  if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
-void FtraceWriter::on_sched_waking(Time t, int cpu, const TaskRef& p, int target_cpu) {
+void FtraceWriter::emit_waking(Time t, int cpu, const TaskRef& p, int target_cpu) {
   begin_line(t, cpu, kFlagsWake);
   fmt::format_to(std::back_inserter(buf_),
                  FMT_COMPILE("sched_waking: comm={} pid={} prio={} target_cpu={:03}\n"),
@@ -263,7 +207,7 @@ void FtraceWriter::on_sched_waking(Time t, int cpu, const TaskRef& p, int target
   if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
-void FtraceWriter::on_sched_wakeup(Time t, int cpu, const TaskRef& p, int target_cpu, bool is_new) {
+void FtraceWriter::emit_wakeup(Time t, int cpu, const TaskRef& p, int target_cpu, bool is_new) {
   begin_line(t, cpu, kFlagsWake);
   fmt::format_to(
       std::back_inserter(buf_), FMT_COMPILE("{}: comm={} pid={} prio={} target_cpu={:03}\n"),
@@ -271,8 +215,7 @@ void FtraceWriter::on_sched_wakeup(Time t, int cpu, const TaskRef& p, int target
   if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
-void FtraceWriter::on_sched_migrate(Time t, int cpu, const TaskRef& p, int orig_cpu, int dest_cpu,
-                                    MigrateReason /*reason*/) {
+void FtraceWriter::emit_migrate(Time t, int cpu, const TaskRef& p, int orig_cpu, int dest_cpu) {
   begin_line(t, cpu, kFlagsWake);
   fmt::format_to(
       std::back_inserter(buf_),
@@ -281,7 +224,7 @@ void FtraceWriter::on_sched_migrate(Time t, int cpu, const TaskRef& p, int orig_
   if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
-void FtraceWriter::on_process_exit(Time t, int cpu, const TaskRef& p) {
+void FtraceWriter::emit_exit(Time t, int cpu, const TaskRef& p) {
   begin_line(t, cpu, kFlagsExit);
   // Every simulated task is a single-threaded process of its own (no TGID column), so its exit
   // kills its thread group: group_dead=true.
@@ -291,143 +234,22 @@ void FtraceWriter::on_process_exit(Time t, int cpu, const TaskRef& p) {
   if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
-void FtraceWriter::write_marker(Time t, int cpu, std::string_view text) {
-  begin_marker(t, cpu);
-  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-  put_text(text, /*field=*/false);
-  end_marker();
-}
-
-void FtraceWriter::begin_marker(Time t, int cpu) {
-  begin_line(t, cpu, kFlagsMarker);
-  fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("tracing_mark_write: "));
-}
-
-void FtraceWriter::end_marker() {
-  buf_.push_back('\n');
-  if (buf_.size() >= kFlushAt) flush_buffer();
-}
-
-void FtraceWriter::put_text(std::string_view s, bool field) {
-  for (char ch : s) {
-    if (ch == '\n' || ch == '\r') ch = ' ';
-    if (field && ch == '|') ch = '_';
-    buf_.push_back(ch);
-  }
-}
-
-int64_t FtraceWriter::lock_cookie(int pid, int lock, bool waiting) {
-  return static_cast<int64_t>(static_cast<uint64_t>(static_cast<uint32_t>(pid)) << 32) +
-         2 * static_cast<int64_t>(lock) + (waiting ? 1 : 0);
-}
-
-FtraceWriter::TaskLocks* FtraceWriter::task_locks(const TaskRef& p) {
-  if (is_idle(p)) return nullptr;
-  size_t i = static_cast<size_t>(p.id);
-  if (i >= locks_.size()) locks_.resize(i + 1);
-  locks_[i].pid = p.pid;
-  return &locks_[i];
-}
-
-void FtraceWriter::note_lock_name(int lock, std::string_view name) {
-  size_t i = static_cast<size_t>(lock);
-  if (i >= lock_names_.size()) lock_names_.resize(i + 1);
-  if (lock_names_[i] != name) lock_names_[i].assign(name);
-}
-
-void FtraceWriter::lock_slice(Time t, int cpu, char phase, int pid, int lock, bool waiting) {
-  begin_marker(t, cpu);
-  auto it = std::back_inserter(buf_);
-  fmt::format_to(it, FMT_COMPILE("{}|{}|{} "), phase, pid, waiting ? "waits" : "holds");
-  const std::string& name = lock_names_[static_cast<size_t>(lock)];
-  if (name.empty()) {
-    fmt::format_to(it, FMT_COMPILE("lock{}"), lock);
-  } else {
-    put_text(name, /*field=*/true);
-  }
-  fmt::format_to(it, FMT_COMPILE("|{}"), lock_cookie(pid, lock, waiting));
-  end_marker();
-}
-
-void FtraceWriter::on_lock_contend(Time t, int cpu, const TaskRef& p, int lock,
-                                   std::string_view lock_name, const TaskRef& /*owner*/) {
-  TaskLocks* tl = task_locks(p);
-  if (tl == nullptr || lock < 0) return;
-  note_lock_name(lock, lock_name);
-  if (tl->waiting == lock) return;  // still waiting (e.g. woken, lock stolen, waits again)
-  if (tl->waiting >= 0) lock_slice(t, cpu, 'F', tl->pid, tl->waiting, /*waiting=*/true);
-  tl->waiting = lock;
-  lock_slice(t, cpu, 'S', tl->pid, lock, /*waiting=*/true);
-}
-
-void FtraceWriter::on_lock_acquire(Time t, int cpu, const TaskRef& p, int lock,
-                                   std::string_view lock_name) {
-  TaskLocks* tl = task_locks(p);
-  if (tl == nullptr || lock < 0) return;
-  note_lock_name(lock, lock_name);
-  if (tl->waiting == lock) {
-    lock_slice(t, cpu, 'F', tl->pid, lock, /*waiting=*/true);
-    tl->waiting = -1;
-  }
-  if (std::find(tl->holds.begin(), tl->holds.end(), lock) != tl->holds.end()) return;
-  tl->holds.push_back(lock);
-  lock_slice(t, cpu, 'S', tl->pid, lock, /*waiting=*/false);
-}
-
-void FtraceWriter::on_lock_release(Time t, int cpu, const TaskRef& p, int lock,
-                                   std::string_view lock_name) {
-  TaskLocks* tl = task_locks(p);
-  if (tl == nullptr || lock < 0) return;
-  note_lock_name(lock, lock_name);
-  auto it = std::find(tl->holds.begin(), tl->holds.end(), lock);
-  if (it == tl->holds.end()) return;
-  tl->holds.erase(it);
-  lock_slice(t, cpu, 'F', tl->pid, lock, /*waiting=*/false);
-}
-
-void FtraceWriter::on_pi_setprio(Time t, int cpu, const TaskRef& p, int oldprio, int newprio) {
+void FtraceWriter::emit_pi_setprio(Time t, int cpu, const TaskRef& p, int oldprio, int newprio) {
   begin_line(t, cpu, kFlagsPi);
-  auto it = std::back_inserter(buf_);
-  fmt::format_to(it, FMT_COMPILE("sched_pi_setprio: comm={} pid={} oldprio={} newprio={}\n"),
+  fmt::format_to(std::back_inserter(buf_),
+                 FMT_COMPILE("sched_pi_setprio: comm={} pid={} oldprio={} newprio={}\n"),
                  comm15(p.comm), p.pid, oldprio, newprio);
-  begin_marker(t, cpu);
-  fmt::format_to(it, FMT_COMPILE("C|{}|prio|{}"), p.pid, newprio);
-  end_marker();
 }
 
-void FtraceWriter::on_proxy(Time t, int cpu, ProxyAction action, const TaskRef& donor,
-                            const TaskRef& task, int from_cpu, int to_cpu) {
-  begin_marker(t, cpu);
-  auto it = std::back_inserter(buf_);
-  fmt::format_to(it, FMT_COMPILE("proxysim: action={} donor="), proxy_action_name(action));
-  put_text(comm15(donor.comm), /*field=*/false);
-  fmt::format_to(it, FMT_COMPILE("-{} task="), donor.pid);
-  put_text(comm15(task.comm), /*field=*/false);
-  fmt::format_to(it, FMT_COMPILE("-{} from_cpu={} to_cpu={}"), task.pid, from_cpu, to_cpu);
-  end_marker();
-}
-
-void FtraceWriter::on_deadlock(Time t, std::string_view message) {
-  begin_marker(t, 0);
-  fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("proxysim: deadlock "));
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
-    message.remove_suffix(1);
-  }
-  put_text(message, /*field=*/false);
-  end_marker();
+void FtraceWriter::emit_marker(Time t, int cpu, std::string_view payload) {
+  begin_line(t, cpu, kFlagsMarker);
+  fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("tracing_mark_write: {}\n"), payload);
+  if (buf_.size() >= kFlushAt) flush_buffer();
 }
 
 void FtraceWriter::on_finish(Time t) {
   if (closed_) return;
-  // Close what is still open, in a fixed order: proxy slices by CPU, then each task's wait and
-  // holds (by task id; holds in acquisition order), on CPU 0.
-  for (size_t cpu = 0; cpu < cur_.size(); ++cpu) end_proxy_slice(t, static_cast<int>(cpu));
-  for (TaskLocks& tl : locks_) {
-    if (tl.waiting >= 0) lock_slice(t, 0, 'F', tl.pid, tl.waiting, /*waiting=*/true);
-    tl.waiting = -1;
-    for (int lock : tl.holds) lock_slice(t, 0, 'F', tl.pid, lock, /*waiting=*/false);
-    tl.holds.clear();
-  }
+  FtraceEvents::on_finish(t);
   if (!header_written_) write_header();
   patch_header();
   if (std::fflush(out_) != 0) note_io_error("write");
@@ -443,8 +265,8 @@ void FtraceWriter::patch_header() {
   flush_buffer();
   if (!seekable_ || !header_written_ || patched_entries_ == entries_) return;
   std::string counts = fmt::format("{}/{}", entries_, entries_);
-  size_t width = reserved_entries_width(nr_cpus_);
-  std::string line = entries_line(counts, nr_cpus_, width);
+  size_t width = reserved_entries_width(nr_cpus());
+  std::string line = entries_line(counts, nr_cpus(), width);
   if (line.size() != width) return;  // more than 10^15 events: leave "0/0"
   long end = std::ftell(out_);
   if (end < 0 || std::fseek(out_, header_pos_, SEEK_SET) != 0 ||

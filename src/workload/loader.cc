@@ -313,6 +313,16 @@ void read_task(Loader& l, const Field& tf) {
     }
   }
   bool under_cap = l.threads <= kMaxThreads;
+  if (t.instances > 0 && under_cap) {
+    // rt-app HEAD names the thread <task>-<index> with pthread_setname_np(), which refuses names
+    // over 15 characters (TASK_COMM_LEN - 1): those threads keep the process's comm, "rt-app".
+    std::string last = t.name + "-" + std::to_string(l.threads + t.instances - 1);
+    if (last.size() > 15)
+      d->warning(tf.key_pos, tf.path,
+                 "thread name " + json::quote(last) +
+                     " is longer than 15 characters: rt-app cannot set it, so the kernel (and "
+                     "proxysim's traces) show the thread as \"rt-app\"; tables use the full name");
+  }
   l.threads += t.instances;
   if (under_cap && l.threads > kMaxThreads) {
     const Field* f = obj.peek("instance");

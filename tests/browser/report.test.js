@@ -156,10 +156,10 @@ test('run --html: classic inversion under proxy', async () => {
 
   // 2-10 ms: low, the lock owner, runs on high's scheduling context (tests/unit/html_report_test).
   const tip = await hover(page, 0, 0, 5 * MS);
-  assert.match(tip, /^low\b/);
+  assert.match(tip, /^low-0\b/);
   assert.match(tip, /proxy/);
-  assert.match(tip, /high/);
-  assert.match(await hover(page, 0, 0, 30 * MS), /^mid\b/);
+  assert.match(tip, /high-1/);
+  assert.match(await hover(page, 0, 0, 30 * MS), /^mid-2\b/);
 
   const [s0, e0] = await view(page);
   assert.deepEqual([s0, e0], [0, 61 * MS]);
@@ -213,13 +213,13 @@ test('compare --html: cross-CPU chain, five protocols on one time axis', async (
     return null;
   });
   assert.ok(known, 'proxy:full has a proxy slice');
-  assert.equal(known.task, 'owner');
-  assert.equal(known.donor, 'waiter');
+  assert.equal(known.task, 'owner-0');
+  assert.equal(known.donor, 'waiter-3');
   await page.evaluate(() => window.proxysim.setView(0, 30e6));
   await page.waitForTimeout(100);
   const tip = await hover(page, 4, known.cpu, known.t);
-  assert.match(tip, /^owner\b/);
-  assert.match(tip, /waiter/);
+  assert.match(tip, /^owner-0\b/);
+  assert.match(tip, /waiter-3/);
 
   // Zooming the first timeline zooms all five alike.
   const before = await panelViews(page);

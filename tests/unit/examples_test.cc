@@ -55,11 +55,11 @@ Status run_example(const fs::path& file) {
 
 // The deadlock report of browser-short/-long.json, after "deadlock at <t> ns: ".
 const char* kBrowserDeadlock =
-    "every task waits and nothing can wake one: BrowserMain waits in \"suspend\", BrowserSub1 "
-    "waits in \"suspend\", BrowserSub2 waits in \"suspend\", BrowserDisplay waits in "
-    "\"suspend\", Binder-dummy waits in \"wait\", Binder-display waits in \"suspend\", "
-    "Event-Browser waits in \"suspend\", Event-Display waits in \"suspend\", Display waits in "
-    "\"suspend\"";
+    "every task waits and nothing can wake one: BrowserMain-0 waits in \"suspend\", BrowserSub1-1 "
+    "waits in \"suspend\", BrowserSub2-2 waits in \"suspend\", BrowserDisplay-3 waits in "
+    "\"suspend\", Binder-dummy-4 waits in \"wait\", Binder-display-5 waits in \"suspend\", "
+    "Event-Browser-6 waits in \"suspend\", Event-Display-7 waits in \"suspend\", Display-8 "
+    "waits in \"suspend\"";
 
 // Runs every JSON file under `dir` and checks its outcome; returns how many were run.
 int check_examples(const fs::path& dir) {

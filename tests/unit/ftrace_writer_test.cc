@@ -24,7 +24,7 @@ namespace proxysim {
 namespace {
 
 TaskRef task(int id, int pid, std::string_view comm, int prio, Policy policy) {
-  return TaskRef{id, pid, comm, prio, policy};
+  return TaskRef{id, pid, comm, prio, policy, comm};
 }
 const TaskRef kIdle{};  // id -1, pid 0
 

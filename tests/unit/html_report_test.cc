@@ -76,7 +76,7 @@ TEST(Timeline, ClassicInversionUnderProxy) {
   SimRun r = simulate(kClassicInversion, 1, "proxy", /*zero_costs=*/true);
   ASSERT_TRUE(r.status.is_ok()) << r.status.message();
   const Timeline& tl = r.timeline;
-  int low = id_of(tl, "low"), high = id_of(tl, "high"), mid = id_of(tl, "mid");
+  int low = id_of(tl, "low-0"), high = id_of(tl, "high-1"), mid = id_of(tl, "mid-2");
   ASSERT_EQ(tl.cpus.size(), 1u);
   // Zero costs, one CPU: low runs from 0 and takes m; high arrives at 2 ms, blocks on m and,
   // being the highest, is picked as donor: low runs on high's context until it has run its
@@ -126,7 +126,7 @@ TEST(Timeline, PiBoostSplitsTheSliceByPrio) {
   SimRun r = simulate(kClassicInversion, 1, "pi", /*zero_costs=*/true);
   ASSERT_TRUE(r.status.is_ok()) << r.status.message();
   const Timeline& tl = r.timeline;
-  int low = id_of(tl, "low");
+  int low = id_of(tl, "low-0");
   // Under PI, low is boosted to high's prio 69 while high waits (2 -> 10 ms): its own context,
   // its slice split at the boost. No slice has another donor.
   bool boosted = false;

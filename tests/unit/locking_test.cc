@@ -62,10 +62,10 @@ TEST(Locking, PiEmitsSetprioBoostAndDeboost) {
   ASSERT_TRUE(r.status.is_ok());
   // low (prio 89) inherits high's 69 at 2 ms and drops back at its unlock at 10 ms.
   EXPECT_NE(
-      r.trace.find("     0.002000: sched_pi_setprio: comm=low pid=1000 oldprio=89 newprio=69"),
+      r.trace.find("     0.002000: sched_pi_setprio: comm=low-0 pid=1000 oldprio=89 newprio=69"),
       std::string::npos);
   EXPECT_NE(
-      r.trace.find("     0.010000: sched_pi_setprio: comm=low pid=1000 oldprio=69 newprio=89"),
+      r.trace.find("     0.010000: sched_pi_setprio: comm=low-0 pid=1000 oldprio=69 newprio=89"),
       std::string::npos);
   EXPECT_EQ(count(r.trace, "sched_pi_setprio:"), 2);
 }
@@ -81,11 +81,11 @@ TEST(Locking, ProxyRunsOwnerOnDonorContextAndSplitsAccounting) {
   EXPECT_EQ(r.task("high").cpu_time_ns, 1 * kNsPerMs);
   EXPECT_EQ(r.metrics.cpus[0].proxy_ns, 8 * kNsPerMs);
   // The unlock hands m to the donor that was running low.
-  EXPECT_NE(r.trace.find("proxysim: action=handoff donor=high-1001 task=low-1000"),
+  EXPECT_NE(r.trace.find("proxysim: action=handoff donor=high-1-1001 task=low-0-1000"),
             std::string::npos);
   // high blocked (prev_state=S: rt-app's mutexes are futexes, as the real kernel shows) and
   // stayed queued as a donor.
-  EXPECT_NE(r.trace.find("prev_comm=high prev_pid=1001 prev_prio=69 prev_state=S"),
+  EXPECT_NE(r.trace.find("prev_comm=high-1 prev_pid=1001 prev_prio=69 prev_state=S"),
             std::string::npos);
 }
 
@@ -208,7 +208,7 @@ TEST(Locking, CrossCpuChainNeedsDonorMigration) {
     EXPECT_EQ(w.migrations[static_cast<int>(MigrateReason::kProxy)], 1) << p;
     EXPECT_EQ(w.migrations[static_cast<int>(MigrateReason::kReturn)], 1) << p;
     EXPECT_GT(w.donated_ns, 15 * kNsPerMs) << p;
-    EXPECT_NE(r.trace.find("proxysim: action=return donor=waiter-1003"), std::string::npos);
+    EXPECT_NE(r.trace.find("proxysim: action=return donor=waiter-3-1003"), std::string::npos);
   }
 }
 
@@ -248,7 +248,7 @@ TEST(Locking, AbBaDeadlockIsReportedUnderEveryProtocol) {
     EXPECT_EQ(r.status.code(), StatusCode::kWorkloadFailed) << p;
     const std::string& m = r.status.message();
     EXPECT_NE(m.find("deadlock at "), std::string::npos) << p << ": " << m;
-    for (const char* name : {"b waits for m0", "held by a", "waits for m1 held by b"})
+    for (const char* name : {"b-1 waits for m0", "held by a-0", "waits for m1 held by b-1"})
       EXPECT_NE(m.find(name), std::string::npos) << p << ": " << m;
     ASSERT_EQ(r.metrics.deadlocks.size(), 1u) << p;
     EXPECT_EQ(r.metrics.deadlocks[0], m) << p;
@@ -261,7 +261,7 @@ TEST(Locking, UnlockOfAMutexNotHeldFailsTheWorkload) {
                1, "none");
   EXPECT_EQ(r.status.code(), StatusCode::kWorkloadFailed);
   EXPECT_NE(
-      r.status.message().find("t: unlock of mutex \"m\" at 1000000 ns, which it does not hold"),
+      r.status.message().find("t-0: unlock of mutex \"m\" at 1000000 ns, which it does not hold"),
       std::string::npos)
       << r.status.message();
 }
@@ -338,7 +338,7 @@ TEST(Locking, LockReleasedDuringTheWalkLetsTheDonorRunAfterReturn) {
   const TaskMetrics& d = r.task("D");
   EXPECT_EQ(d.migrations[static_cast<int>(MigrateReason::kProxy)], 1);
   EXPECT_EQ(d.migrations[static_cast<int>(MigrateReason::kReturn)], 1);
-  EXPECT_NE(r.trace.find("0.002002: tracing_mark_write: proxysim: action=return donor=D-1002"),
+  EXPECT_NE(r.trace.find("0.002002: tracing_mark_write: proxysim: action=return donor=D-2-1002"),
             std::string::npos);
   EXPECT_EQ(d.response_ns.max, 3016 * kNsPerUs - 700 * kNsPerUs);
   EXPECT_EQ(r.task("W").response_ns.max, 4018 * kNsPerUs - 500 * kNsPerUs);

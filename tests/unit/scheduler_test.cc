@@ -120,7 +120,7 @@ TEST(Rt, PreemptedLowerPriorityTaskIsPushedToIdleCpu) {
   auto mig = lines_of(r.trace, "sched_migrate_task");
   ASSERT_EQ(mig.size(), 1u);
   EXPECT_EQ(ts_us(mig[0]), 10000);
-  EXPECT_NE(mig[0].find("comm=low pid=1001 prio=89 orig_cpu=0 dest_cpu=1"), std::string::npos);
+  EXPECT_NE(mig[0].find("comm=low-1 pid=1001 prio=89 orig_cpu=0 dest_cpu=1"), std::string::npos);
   // low lost no time: 1 s on two CPUs minus nothing (zero costs).
   EXPECT_EQ(r.task("low").cpu_time_ns, 1 * kNsPerSec);
 }

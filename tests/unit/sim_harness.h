@@ -17,9 +17,23 @@ struct SimResult {
   RunMetrics metrics;
   std::string trace;
 
+  // The thread named `name`, or the one thread of task `name` (rt-app names it name-<index>).
   const TaskMetrics& task(const std::string& name) const {
     for (const TaskMetrics& t : metrics.tasks)
       if (t.name == name) return t;
+    const TaskMetrics* found = nullptr;
+    for (const TaskMetrics& t : metrics.tasks) {
+      if (t.name.size() <= name.size() + 1 || t.name.compare(0, name.size(), name) != 0 ||
+          t.name[name.size()] != '-' ||
+          t.name.find_first_not_of("0123456789", name.size() + 1) != std::string::npos)
+        continue;
+      if (found) {
+        ADD_FAILURE() << "task " << name << " has several threads";
+        break;
+      }
+      found = &t;
+    }
+    if (found) return *found;
     static TaskMetrics none;
     ADD_FAILURE() << "no task " << name;
     return none;

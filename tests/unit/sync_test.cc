@@ -38,9 +38,9 @@ TEST(Sync, SuspendResumePingPong) {
   auto sw = switches(r.trace);
   // The threads are forked one after the other at t = 0: b runs first and suspends before a
   // exists, so the CPU idles for an instant.
-  std::vector<std::string> want = {"0 swapper/0->b", "0 b->swapper/0", "0 swapper/0->a",
-                                   "1000 a->b",      "2000 b->a",      "3000 a->b",
-                                   "4000 b->a",      "5000 a->b",      "6000 b->a"};
+  std::vector<std::string> want = {"0 swapper/0->b-0", "0 b-0->swapper/0", "0 swapper/0->a-1",
+                                   "1000 a-1->b-0",    "2000 b-0->a-1",    "3000 a-1->b-0",
+                                   "4000 b-0->a-1",    "5000 a-1->b-0",    "6000 b-0->a-1"};
   ASSERT_GE(sw.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(sw[i], want[i]) << i;
   EXPECT_EQ(r.task("a").cpu_time_ns, 3 * kNsPerMs);
@@ -117,7 +117,7 @@ TEST(Sync, RelativeTimerRestartsAfterAnOverrun) {
     std::vector<int64_t> t;
     std::istringstream in(trace);
     std::string line;
-    std::regex re(R"((\d+)\.(\d{6}): sched_waking: comm=t )");
+    std::regex re(R"((\d+)\.(\d{6}): sched_waking: comm=t-0 )");
     std::smatch m;
     while (std::getline(in, line))
       if (std::regex_search(line, m, re))
@@ -155,6 +155,29 @@ TEST(Sync, ForkStartsATaskDefinedWithInstanceZero) {
       EXPECT_EQ(t.cpu_time_ns, 3 * kNsPerMs) << t.name;
     }
   EXPECT_EQ(children, 2);
+}
+
+// Thread names as rt-app HEAD gives them (src/rt-app.c thread_data_set_unique_name()): the
+// index counts created threads over all tasks in file order, a forked thread adds the count of
+// forks of its task so far (%04d); a name over 15 characters cannot be set with
+// pthread_setname_np(), so the thread keeps the process comm "rt-app" in the trace.
+TEST(Sync, ThreadsAreNamedAsRtAppHeadNamesThem) {
+  auto r = simulate(R"({"global": {"duration": 1}, "tasks": {
+      "t": {"instance": 2, "loop": 1, "run": 1000},
+      "parent": {"loop": 2, "run": 1000, "fork": "child", "sleep": 5000},
+      "child": {"instance": 0, "loop": 1, "run": 1000},
+      "a_very_long_thread": {"loop": 1, "run": 1000}}})",
+                    2);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.message();
+  std::vector<std::string> names;
+  for (const auto& t : r.metrics.tasks) names.push_back(t.name);
+  // t-0, t-1, parent-2, a_very_long_thread-3 at start; parent forks at 1 ms (thread 4, fork 0)
+  // and at 7 ms (thread 5, fork 1).
+  EXPECT_EQ(names, (std::vector<std::string>{"t-0", "t-1", "parent-2", "a_very_long_thread-3",
+                                             "child-4-0000", "child-5-0001"}));
+  EXPECT_NE(r.trace.find("comm=rt-app pid=1003 "), std::string::npos);
+  EXPECT_NE(r.trace.find("comm=t-1 pid=1001 "), std::string::npos);
+  EXPECT_NE(r.trace.find("comm=child-5-0001 pid=1005 "), std::string::npos);
 }
 
 TEST(Sync, PhaseLevelPolicyChange) {
