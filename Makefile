@@ -31,6 +31,7 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-browser
 	$(MAKE) test-asan
 	$(MAKE) fuzz-smoke
 
@@ -99,6 +100,22 @@ fuzz-smoke: fuzz-build
 # docs/fidelity.md: every examples/fidelity/ workload on this kernel against proxysim (root).
 fidelity: build
 	tools/fidelity.sh $(BUILD)
+
+# --html end to end in headless Chromium (tests/browser/): Debian's chromium, and node/npm only
+# when there is none (a node installed otherwise, with its own npm, is kept); playwright-core at
+# the version pinned in package-lock.json drives /usr/bin/chromium (no browser is downloaded).
+.PHONY: test-browser
+test-browser: build
+	@missing=""; dpkg -s chromium >/dev/null 2>&1 || missing="chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; fi
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	cd tests/browser && PROXYSIM=$(CURDIR)/$(BUILD)/proxysim node --test report.test.js
 
 bench: build
 	./$(BUILD)/proxysim_bench

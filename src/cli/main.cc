@@ -20,6 +20,7 @@
 #include "metrics/rtapp_logs.h"
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
+#include "report/html_report.h"
 #include "trace/chrome_json_writer.h"
 #include "trace/ftrace_writer.h"
 #include "trace/trace_dat_writer.h"
@@ -40,6 +41,7 @@ struct CommonOptions {
   bool check = false;
   std::string trace;
   std::string metrics;
+  std::string html;  // --html FILE: the interactive report (src/report/)
   bool quiet = false;
   bool no_wall = false;
   bool rtapp_1_0 = false;
@@ -119,6 +121,9 @@ void add_common(CLI::App* app, CommonOptions* o) {
                 "a violation)");
   app->add_option("--trace", o->trace, "write an ftrace text trace (tracefs format) to FILE");
   app->add_option("--metrics", o->metrics, "write metrics JSON to FILE");
+  app->add_option("--html", o->html,
+                  "write a self-contained interactive HTML report (timelines, lock bands, "
+                  "migrations, latency histograms and CDFs; compare: all protocols on one page)");
   app->add_option("--trace-dat", o->trace_dat,
                   "write a trace-cmd trace.dat (version 6: trace-cmd report, KernelShark) to FILE "
                   "(compare: FILE.<protocol>)");
@@ -130,7 +135,8 @@ void add_common(CLI::App* app, CommonOptions* o) {
 
 // Runs `w` under `protocol` with the common options. On success fills *out.
 Status simulate_one(const Workload& w, const CommonOptions& o, const std::string& protocol,
-                    const std::string& trace_path, RunMetrics* out) {
+                    const std::string& trace_path, RunMetrics* out,
+                    TimelineCollector* timeline = nullptr) {
   SimOptions opt;
   opt.nr_cpus = o.cpus > 0 ? o.cpus : (w.max_cpu_named >= 0 ? w.max_cpu_named + 1 : 4);
   opt.seed = o.seed;
@@ -173,6 +179,7 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     if (!s.is_ok()) return s;
     observers.push_back(trace.get());
   }
+  if (timeline != nullptr) observers.push_back(timeline);
   std::unique_ptr<TraceDatWriter> trace_dat;
   if (!o.trace_dat.empty()) {
     Status ds = TraceDatWriter::open(o.trace_dat, &trace_dat);
@@ -233,18 +240,35 @@ int write_csv(const CommonOptions& o, const std::vector<RunMetrics>& runs, bool 
   return report(write_metrics_csv(o.csv, runs, several));
 }
 
+// --html: one page for all `runs` (their timelines collected alongside), if asked for.
+int write_html(const Workload& w, const CommonOptions& o, const std::vector<RunMetrics>& runs,
+               std::vector<TimelineCollector>& timelines) {
+  if (o.html.empty()) return 0;
+  std::vector<ReportRun> report_runs;
+  for (size_t i = 0; i < runs.size() && i < timelines.size(); ++i)
+    report_runs.push_back(ReportRun{runs[i], timelines[i].take()});
+  Status ws;
+  if (!write_file(o.html, html_report(report_runs, ReportInfo{w.file, o.seed}), &ws))
+    return report(ws);
+  return 0;
+}
+
 int run_workload(const Workload& w, const CommonOptions& o) {
   RunMetrics m;
-  Status s = simulate_one(w, o, default_protocol(w, o), o.trace, &m);
+  std::vector<TimelineCollector> timeline(1);
+  Status s = simulate_one(w, o, default_protocol(w, o), o.trace, &m,
+                          o.html.empty() ? nullptr : &timeline[0]);
   if (s.code() == StatusCode::kWorkloadFailed && !m.deadlocks.empty()) {
     // A deadlock is a result: report it, keep the metrics that name it, exit 1.
     if (int rc = write_metrics(o, {m}, false)) return rc;
     if (int rc = write_csv(o, {m}, false)) return rc;
+    if (int rc = write_html(w, o, {m}, timeline)) return rc;
     return report(s);
   }
   if (!s.is_ok()) return report(s);
   if (int rc = write_metrics(o, {m}, false)) return rc;
   if (int rc = write_csv(o, {m}, false)) return rc;
+  if (int rc = write_html(w, o, {m}, timeline)) return rc;
   if (!o.quiet) std::fputs(summary_table(m).c_str(), stdout);
   return 0;
 }
@@ -265,6 +289,7 @@ std::vector<std::string> split_list(const std::string& s) {
 int compare_workload(const Workload& w, const CommonOptions& o,
                      const std::vector<std::string>& protocols) {
   std::vector<RunMetrics> runs;
+  std::vector<TimelineCollector> timelines(o.html.empty() ? 0 : protocols.size());
   int rc = 0;
   for (const std::string& p : protocols) {
     RunMetrics m;
@@ -273,7 +298,8 @@ int compare_workload(const Workload& w, const CommonOptions& o,
     CommonOptions po = o;  // per-protocol output files
     if (!o.trace_dat.empty()) po.trace_dat = o.trace_dat + "." + p;
     if (!o.trace_json.empty()) po.trace_json = o.trace_json + "." + p;
-    Status s = simulate_one(w, po, p, trace, &m);
+    Status s =
+        simulate_one(w, po, p, trace, &m, o.html.empty() ? nullptr : &timelines[runs.size()]);
     if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal)
       return report(s);
     if (!s.is_ok()) {
@@ -284,6 +310,7 @@ int compare_workload(const Workload& w, const CommonOptions& o,
   }
   if (int wrc = write_metrics(o, runs, true)) return wrc;
   if (int wrc = write_csv(o, runs, true)) return wrc;
+  if (int wrc = write_html(w, o, runs, timelines)) return wrc;
   if (!o.quiet) std::fputs(compare_table(runs).c_str(), stdout);
   return rc;
 }
@@ -479,6 +506,7 @@ int main(int argc, char** argv) {
       CommonOptions o = demo_o;
       if (o.cpus == 0) o.cpus = sc.cpus;
       o.metrics.clear();
+      o.html.clear();
       std::printf("%s== demo %d: %s\n%s\n\n", n ? "\n" : "", n + 1, sc.name, sc.explanation);
       ++n;
       std::fflush(stdout);
