@@ -577,6 +577,14 @@ void Kernel::put_prev_set_next(Rq& rq, Task* prev, Task* next) {
 void Kernel::schedule(Rq& rq) {
   rq.need_resched = false;
   Task* prev = rq.curr;
+  // __schedule() puts rq->donor back into its class: it must still be queued here (a donor that
+  // left, e.g. for its return migration, must have been dropped first: proxy_resched_idle()).
+  if (opt_.check && rq.donor != &rq.idle &&
+      (!task_on_rq_queued(rq.donor) || rq.donor->cpu != rq.cpu)) {
+    fail(fmt::format("__schedule() on cpu {}: rq->donor {} is not queued on this runqueue", rq.cpu,
+                     rq.donor->name));
+    return;
+  }
   update_curr(rq);
   consume_progress(rq);
   Task* prev_donor = rq.donor;

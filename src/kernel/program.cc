@@ -166,6 +166,12 @@ void Kernel::program_continue(Rq& rq, Task* p) {
         return;
       }
     }
+    if (s.resume_after_block && rq.need_resched) {
+      // The event that just completed made a task runnable that preempts p (an unlock with a
+      // waiter, a signal, resume, sem_post, fork...): the kernel switches on the way back to
+      // user space, before the thread starts its next event. p carries on when it runs again.
+      return;
+    }
     if (s.resume_after_block) {
       // Woken from the sleep/timer of the current event (or the start delay): it is done.
       s.resume_after_block = false;

@@ -80,11 +80,13 @@ TEST(Timeline, ClassicInversionUnderProxy) {
   ASSERT_EQ(tl.cpus.size(), 1u);
   // Zero costs, one CPU: low runs from 0 and takes m; high arrives at 2 ms, blocks on m and,
   // being the highest, is picked as donor: low runs on high's context until it has run its
-  // 10 ms (at 10 ms), unlocks and exits. high then runs 1 ms (to 11 ms) and exits; mid, woken at
-  // 3 ms, runs its 50 ms from 11 to 61 ms. Each slice ends as its switch-out says.
+  // 10 ms (at 10 ms) and unlocks, handing m to high, which preempts it on the way back from the
+  // unlock. high then runs 1 ms (to 11 ms) and exits; mid, woken at 3 ms, runs its 50 ms from
+  // 11 to 61 ms; low then finishes its iteration (no work left) and exits at 61 ms (a
+  // zero-length run, which the timeline leaves out). Each slice ends as its switch-out says.
   const std::vector<Slice> want = {
       {0, 2 * kMs, low, low, 89, SliceEnd::kRunnable},
-      {2 * kMs, 10 * kMs, low, high, 89, SliceEnd::kDead},
+      {2 * kMs, 10 * kMs, low, high, 89, SliceEnd::kRunnable},
       {10 * kMs, 11 * kMs, high, high, 69, SliceEnd::kDead},
       {11 * kMs, 61 * kMs, mid, mid, 79, SliceEnd::kDead},
   };
@@ -116,8 +118,8 @@ TEST(Timeline, ClassicInversionUnderProxy) {
   EXPECT_EQ(tl.locks[0], "m");
   EXPECT_TRUE(tl.migrations.empty());
   EXPECT_EQ(tl.end, 61 * kMs);
-  // Response times: low 10 ms (0 -> 10), high 9 ms (2 -> 11), mid 58 ms (3 -> 61).
-  EXPECT_EQ(tl.tasks[static_cast<size_t>(low)].response, std::vector<int64_t>{10 * kMs});
+  // Response times: low 61 ms (0 -> 61), high 9 ms (2 -> 11), mid 58 ms (3 -> 61).
+  EXPECT_EQ(tl.tasks[static_cast<size_t>(low)].response, std::vector<int64_t>{61 * kMs});
   EXPECT_EQ(tl.tasks[static_cast<size_t>(high)].response, std::vector<int64_t>{9 * kMs});
   EXPECT_EQ(tl.tasks[static_cast<size_t>(mid)].response, std::vector<int64_t>{58 * kMs});
 }

@@ -29,10 +29,15 @@ std::vector<std::string> switches(const std::string& trace) {
 
 TEST(Sync, SuspendResumePingPong) {
   // b (defined first, so forked first) suspends at once; a runs 1 ms, resumes b and suspends;
-  // b runs 1 ms, resumes a and suspends again; three rounds on one CPU.
+  // b runs 1 ms, resumes a and suspends again; three rounds on one CPU. Both are FIFO of one
+  // priority, so a resumed thread never preempts the resumer before it suspends: with fair
+  // threads the wakee may preempt (EEVDF wakeup preemption) and the next resume is then lost
+  // (rt-app's resume is a pthread_cond_broadcast), a deadlock rt-app would hit as well.
   auto r = simulate(R"({"global": {"duration": 1}, "tasks": {
-      "b": {"loop": 3, "suspend": "b", "run": 1000, "resume": "a"},
-      "a": {"loop": 3, "run": 1000, "resume": "b", "suspend": "a"}}})",
+      "b": {"policy": "SCHED_FIFO", "priority": 10, "loop": 3, "suspend": "b", "run": 1000,
+            "resume": "a"},
+      "a": {"policy": "SCHED_FIFO", "priority": 10, "loop": 3, "run": 1000, "resume": "b",
+            "suspend": "a"}}})",
                     1);
   ASSERT_TRUE(r.status.is_ok()) << r.status.message();
   auto sw = switches(r.trace);
