@@ -10,29 +10,15 @@
 
 #include "report/report_css.h"
 #include "report/report_js.h"
+#include "util/json_string.h"
 
 namespace proxysim {
 namespace {
 
 using Buf = fmt::memory_buffer;
 
-// A JSON string literal, safe inside a <script> element: '<', '>', '&' and control characters
-// are escaped, everything else (UTF-8 included) passes through.
-void json_str(Buf& b, std::string_view s) {
-  b.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      b.push_back('\\');
-      b.push_back(ch);
-    } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-      fmt::format_to(std::back_inserter(b), "\\u{:04x}", c);
-    } else {
-      b.push_back(ch);
-    }
-  }
-  b.push_back('"');
-}
+// A JSON string literal, safe inside a <script> element.
+void json_str(Buf& b, std::string_view s) { append_json_string(b, s, /*script_safe=*/true); }
 
 // Text for HTML element content or a double-quoted attribute.
 std::string html_escape(std::string_view s) {

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "util/json_string.h"
+
 namespace proxysim {
 namespace {
 
@@ -38,19 +40,7 @@ ChromeJsonWriter::~ChromeJsonWriter() { close(); }
 // ---- low-level output ----
 
 void ChromeJsonWriter::put_str(std::string_view s) {
-  buf_.push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      buf_.push_back('\\');
-      buf_.push_back(c);
-    } else if (u < 0x20) {
-      fmt::format_to(std::back_inserter(buf_), "\\u{:04x}", u);
-    } else {
-      buf_.push_back(c);
-    }
-  }
-  buf_.push_back('"');
+  append_json_string(buf_, s, /*script_safe=*/false);
 }
 
 // ns -> µs with three decimals: 1234567 -> 1234.567.
