@@ -6,6 +6,8 @@
 #include <fstream>
 #include <regex>
 
+#include "metrics/metrics_csv.h"
+
 namespace proxysim {
 
 Status analyze_trace(const AnalyzeOptions& opt, AnalyzeResult* out) {
@@ -32,6 +34,7 @@ Status analyze_trace(const AnalyzeOptions& opt, AnalyzeResult* out) {
   ro.trace_name = opt.trace;
   ro.deadline_by_comm = opt.deadline_by_comm;
   MetricsCollector mc;
+  mc.keep_activations(!opt.csv.empty());
   std::vector<Observer*> obs{&mc};
   replay_trace(d, ro, obs, &out->report);
   const ReplayReport& r = out->report;
@@ -91,6 +94,13 @@ int analyze_main(const AnalyzeOptions& opt) {
     if (!f) {
       std::fprintf(stderr, "proxysim: cannot write %s\n", opt.metrics.c_str());
       return 2;
+    }
+  }
+  if (!opt.csv.empty()) {
+    Status cs = write_metrics_csv(opt.csv, {res.metrics}, /*several=*/false);
+    if (!cs.is_ok()) {
+      std::fprintf(stderr, "proxysim: %s\n", cs.message().c_str());
+      return cs.exit_code();
     }
   }
   if (!opt.quiet) {

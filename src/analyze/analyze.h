@@ -14,6 +14,7 @@ struct AnalyzeOptions {
   std::string trace;    // tracefs text or trace.dat
   std::string comm;     // ECMAScript regex: keep only the tasks whose comm matches (table, JSON)
   std::string metrics;  // --metrics FILE
+  std::string csv;      // --csv DIR: tasks.csv, cpus.csv, runs.csv, activations.csv
   bool strict = false;  // undecodable records, a cut-off end or lost events are an error (2)
   bool quiet = false;
   std::map<std::string, Time> deadline_by_comm;  // see ReplayOptions

@@ -413,6 +413,9 @@ int main(int argc, char** argv) {
       "or trace.dat; see docs/analyze.md)");
   analyze->add_option("TRACE", an_o.trace, "tracefs text trace or trace-cmd trace.dat")->required();
   analyze->add_option("--metrics", an_o.metrics, "write metrics JSON to FILE");
+  analyze
+      ->add_option("--csv", an_o.csv, "write the metrics as CSV files into DIR (see --csv of run)")
+      ->type_name("DIR");
   analyze->add_option("--comm", an_o.comm, "show only tasks whose comm matches this regex");
   analyze->add_flag("--strict", an_o.strict,
                     "a partial trace (undecodable records, cut-off end, lost events) is an error");

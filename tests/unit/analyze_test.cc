@@ -262,6 +262,22 @@ TEST(AnalyzeTest, TruncatedTextIsAPartialResultThatSaysSo) {
   EXPECT_NE(d.first_malformed.find("cut short"), std::string::npos) << d.first_malformed;
 }
 
+// --csv: the activations of the hand-derived trace (high: 2002 and 6809 us) as CSV rows.
+TEST(AnalyzeTest, CsvCarriesTheKernelActivations) {
+  AnalyzeOptions o;
+  o.trace = data("analyze-pi.trace");
+  o.comm = "^(low|high)$";
+  o.quiet = true;
+  o.csv = (std::filesystem::temp_directory_path() / "proxysim-analyze-csv").string();
+  std::filesystem::remove_all(o.csv);
+  ASSERT_EQ(analyze_main(o), 0);
+  std::string acts = slurp(o.csv + "/activations.csv");
+  EXPECT_NE(acts.find(",2002000,"), std::string::npos) << acts;
+  EXPECT_NE(acts.find(",6809000,"), std::string::npos) << acts;
+  EXPECT_NE(slurp(o.csv + "/tasks.csv").find("\nhigh,"), std::string::npos);
+  std::filesystem::remove_all(o.csv);
+}
+
 TEST(AnalyzeTest, GarbageAndCutTraceDatAreClearErrors) {
   TraceData d;
   Status s = parse_trace_text("hello\nworld\n", "junk.txt", &d);
