@@ -198,9 +198,10 @@ void InvariantChecker::check_rt_placement() {
   for (auto& t : k_.tasks()) {
     Task* p = t.get();
     // Blocked donors are not runnable; the donor of a proxy is, in effect, running.
-    // Only RT overload is balanced: Linux pushes/pulls when an rq holds two or more RT tasks.
-    // A lone RT task preempted by DEADLINE work (or the fair server) is neither pushed nor
-    // pulled by the kernel, so it may wait while another CPU runs fair tasks (see README).
+    // Checked only where Linux's triggers guarantee a move: with two or more RT tasks on the
+    // rq (a push at enqueue or switch, a pull when another CPU drops from RT). A lone RT task
+    // preempted by DEADLINE work (or the fair server) is pushable since 6.7, but nothing
+    // triggers its push, and a CPU going idle from fair work does not pull RT (see README).
     if (p->sched_class != k_.rt_class() || !p->rt.on_list || p->on_cpu || p->blocked_on ||
         k_.task_rq(p).donor == p || k_.task_rq(p).rt.rt_nr_running < 2) {
       p->rt_wait_since = -1;

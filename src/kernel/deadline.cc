@@ -264,6 +264,11 @@ void Kernel::dl_timer_fired(int id, int cpu, uint64_t gen) {
     wakeup_preempt(rq, p, 0);
   else
     resched_curr(rq);
+  // dl_task_timer(): "Queueing this task back might have overloaded rq, check if we need to kick
+  // someone away": a replenished task that is not running is pushed to a CPU with no DEADLINE
+  // work or a later deadline, even when it would run here next.
+  dl_update_overload(rq);
+  if (rq.dl.nr_pushable > 0) push_dl_task(rq);
 }
 
 // --- the fair server ---------------------------------------------------------------------------

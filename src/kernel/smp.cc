@@ -87,9 +87,10 @@ static Task* highest_pushable(Kernel& k, Rq& rq, int allowed_cpu) {
 // push_rt_task()
 // rt_rq->overloaded, evaluated now: the cached flag can be stale inside __schedule() (prev is
 // still on_cpu when put_prev_task() runs), and a stale flag loses pushes.
-static bool rt_overloaded(Kernel& k, Rq& rq) {
-  return rq.rt.rt_nr_running >= 2 && highest_pushable(k, rq, -1) != nullptr;
-}
+// rt_rq->overloaded (the rto_mask): driven by the pushable list since Linux 6.7 (612f769edd06
+// "sched/rt: Make rt_rq->pushable_tasks updates drive rto_mask"): any queued, not running,
+// migratable RT task, even a lone one (e.g. preempted by a DEADLINE task).
+static bool rt_overloaded(Kernel& k, Rq& rq) { return highest_pushable(k, rq, -1) != nullptr; }
 
 bool Kernel::push_rt_task(Rq& rq) {
   if (!rt_overloaded(*this, rq)) return false;
@@ -135,7 +136,9 @@ void Kernel::dl_update_overload(Rq& rq) {
   for (DlEntity* dl : rq.dl.queue)
     if (dl->task && task_is_pushable(dl->task)) ++n;
   rq.dl.nr_pushable = n;
-  rq.dl.overloaded = rq.dl.dl_nr_running >= 2 && n > 0;
+  // Driven by the pushable tree since Linux 6.7 (5fe7765997b1 "sched/deadline: Make
+  // dl_rq->pushable_dl_tasks update drive dl_rq->overloaded"): one pushable task suffices.
+  rq.dl.overloaded = n > 0;
 }
 
 // Earliest deadline queued on or arriving at a CPU.
