@@ -39,7 +39,8 @@ test: build
 test-asan: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DPROXYSIM_SANITIZE=ON -DPROXYSIM_BENCH=OFF >/dev/null
 	cmake --build $(BUILD)-asan -j $(JOBS)
-	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  ctest --output-on-failure -j $(JOBS)
 
 # libFuzzer targets (fuzz/*.cc) with clang, ASan and UBSan: the library sources compiled into
 # $(FUZZ_BUILD)/obj (incremental, with header dependencies), one binary per target.

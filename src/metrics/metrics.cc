@@ -84,9 +84,10 @@ void MetricsCollector::on_task_new(Time, const TaskRef& p) { touch(p); }
 
 void MetricsCollector::on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
                                        const TaskRef& next, const TaskRef& next_donor) {
-  TaskState* p = touch(prev);
-  TaskState* n = touch(next);
   touch(next_donor);
+  touch(next);
+  TaskState* p = touch(prev);
+  TaskState* n = touch(next);  // no new id since the first touches: p stays valid
   CpuState& c = cpu_state(cpu);
   close_interval(c, t);
   bool same = prev.id == next.id;  // only the donor changed (proxy pick of the same curr)
@@ -196,8 +197,8 @@ void MetricsCollector::end_wait(int id, Time t, bool acquired) {
 
 void MetricsCollector::on_lock_contend(Time t, int, const TaskRef& p, int lock, std::string_view,
                                        const TaskRef& owner) {
-  TaskState* ts = touch(p);
   touch(owner);
+  TaskState* ts = touch(p);
   if (ts == nullptr || lock < 0) return;
   // Ownership comes from acquire/release only: the `owner` a contend names need not hold the
   // lock (while a handoff is pending the model names the first waiter).

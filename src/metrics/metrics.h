@@ -161,6 +161,8 @@ class MetricsCollector : public Observer {
   };
 
   // The state of task `p` with its last-seen attributes refreshed; nullptr for idle.
+  // The state of p, created if new. The pointer is valid until the next touch() of a new id:
+  // touch every task of an event first (a replayed trace meets tasks late), then use them.
   TaskState* touch(const TaskRef& p);
   CpuState& cpu_state(int cpu);
   // Charges [since, t) of `c` to its curr/donor and to the CPU, and restarts at t.
