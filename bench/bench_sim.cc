@@ -2,13 +2,17 @@
 // (events taken off the event queue and handled) per second of wall time.
 //   ./build/proxysim_bench --benchmark_filter=Mixed16
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
+#include <cstdio>
+#include <memory>
 #include <string>
 
 #include "metrics/metrics.h"
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
 #include "sim/event_queue.h"
+#include "trace/ftrace_writer.h"
 
 namespace proxysim {
 namespace {
@@ -26,7 +30,10 @@ std::string mixed16() {
     "bg": {"instance": 8, "priority": 15, "run": 100000}}})";
 }
 
-void run_bench(benchmark::State& state, const std::string& json, int cpus, bool metrics) {
+enum class Observe { kNone, kMetrics, kTrace };
+
+void run_bench(benchmark::State& state, const std::string& json, int cpus, Observe what,
+               const std::string& protocol = "none", Time duration = -1) {
   Workload w;
   Status s = load_workload_from_string(json, "bench.json", LoadOptions{}, &w);
   if (!s.is_ok()) {
@@ -37,11 +44,21 @@ void run_bench(benchmark::State& state, const std::string& json, int cpus, bool 
   for (auto _ : state) {
     SimOptions opt;
     opt.nr_cpus = cpus;
+    opt.protocol = protocol;
+    opt.duration = duration;
     MetricsCollector m;
+    std::unique_ptr<FtraceWriter> trace;
     std::vector<Observer*> obs;
-    if (metrics) obs.push_back(&m);
+    if (what == Observe::kMetrics) obs.push_back(&m);
+    if (what == Observe::kTrace) {
+      // The text trace, written in full (buffered) to /dev/null.
+      Status ts = FtraceWriter::open("/dev/null", &trace);
+      if (!ts.is_ok()) state.SkipWithError(ts.message().c_str());
+      obs.push_back(trace.get());
+    }
     RunStats stats;
     Status r = run_simulation(w, opt, obs, &stats);
+    if (trace) (void)trace->close();
     if (!r.is_ok()) state.SkipWithError(r.message().c_str());
     events += stats.events;
   }
@@ -49,12 +66,24 @@ void run_bench(benchmark::State& state, const std::string& json, int cpus, bool 
       benchmark::Counter(static_cast<double>(events) / static_cast<double>(state.iterations()));
   state.counters["events_per_s"] =
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["ns_per_event"] = benchmark::Counter(
+      static_cast<double>(events), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  state.counters["peak_rss_MiB"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
-void BM_Mixed16_NoMetrics(benchmark::State& state) { run_bench(state, mixed16(), 16, false); }
-void BM_Mixed16_Metrics(benchmark::State& state) { run_bench(state, mixed16(), 16, true); }
+void BM_Mixed16_NoMetrics(benchmark::State& state) {
+  run_bench(state, mixed16(), 16, Observe::kNone);
+}
+void BM_Mixed16_Metrics(benchmark::State& state) {
+  run_bench(state, mixed16(), 16, Observe::kMetrics);
+}
+// Tracing cost: the same run writing the full ftrace text trace (target: <= 3x untraced).
+void BM_Mixed16_Trace(benchmark::State& state) { run_bench(state, mixed16(), 16, Observe::kTrace); }
 BENCHMARK(BM_Mixed16_NoMetrics)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mixed16_Metrics)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mixed16_Trace)->Unit(benchmark::kMillisecond);
 
 // The SCHED_DEADLINE set of issue 8: periods 5..50 ms, runtime 0.3 x period, 4 CPUs, 100 s.
 void BM_DlSet4Cpus100s(benchmark::State& state) {
@@ -69,9 +98,91 @@ void BM_DlSet4Cpus100s(benchmark::State& state) {
             std::to_string(p) + "}}";
   }
   json += "}}";
-  run_bench(state, json, 4, false);
+  run_bench(state, json, 4, Observe::kNone);
 }
 BENCHMARK(BM_DlSet4Cpus100s)->Unit(benchmark::kMillisecond);
+
+// Scale: `tasks` fair tasks of mixed nice on `cpus` CPUs, each looping run U[50,2000] us /
+// sleep U[1,50] ms (state.range: cpus, tasks, simulated ms). Random but fixed per task index,
+// so one workload per size. Each run/sleep pair is one rt-app phase; a task has 4 of them.
+std::string random_fair(int tasks, uint64_t seed) {
+  Rng rng(seed);
+  std::string json = R"({"tasks": {)";
+  for (int i = 0; i < tasks; ++i) {
+    json += (i ? ",\"t" : "\"t") + std::to_string(i) + R"(": {"priority": )" +
+            std::to_string(static_cast<int>(rng.below(11)) - 5) + R"(, "phases": {)";
+    for (int ph = 0; ph < 4; ++ph)
+      json += (ph ? ",\"p" : "\"p") + std::to_string(ph) + R"(": {"run": )" +
+              std::to_string(50 + rng.below(1950)) + R"(, "sleep": )" +
+              std::to_string(1000 + rng.below(49000)) + "}";
+    json += "}}";
+  }
+  return json + "}}";
+}
+
+void BM_ScaleFair(benchmark::State& state) {
+  const int cpus = static_cast<int>(state.range(0));
+  const int tasks = static_cast<int>(state.range(1));
+  run_bench(state, random_fair(tasks, 42), cpus, Observe::kNone, "none", state.range(2) * kNsPerMs);
+}
+// 1,024 CPUs x 100,000 tasks (issue 8: 10 simulated s in <= 60 s, <= 1 GiB), at smaller sizes
+// and shorter simulated times too; per-event cost vs tasks per rq and vs CPUs.
+BENCHMARK(BM_ScaleFair)
+    ->Args({1, 10, 10000})
+    ->Args({1, 1000, 1000})
+    ->Args({4, 40, 2000})
+    ->Args({16, 160, 1000})
+    ->Args({64, 640, 500})
+    ->Args({256, 2560, 200})
+    ->Args({1024, 10240, 100})
+    ->Args({1024, 100000, 100})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// Tasks per runqueue: n CPU-bound fair tasks on one CPU (EEVDF tree of n), 0.2 simulated s.
+void BM_FairPerRq(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::string json = R"({"tasks": {"hog": {"instance": )" + std::to_string(n) +
+                     R"(, "run": 100000, "sleep": 10}}})";
+  run_bench(state, json, 1, Observe::kNone, "none", 200 * kNsPerMs);
+}
+BENCHMARK(BM_FairPerRq)
+    ->Arg(10)
+    ->Arg(1000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// Proxy execution on ksched_football (tests/unit/locking_test.cc): per CPU a chain
+// high -> M_i -> mid -> L_i -> low; fans wake and sleep. proxy walks the chains at each pick of
+// a high task; pi boosts instead. Per-event cost of proxy vs the same run under pi.
+std::string football(int n) {
+  std::string j = R"({"global": {"duration": 1}, "tasks": {)";
+  for (int i = 0; i < n; ++i) {
+    std::string s = std::to_string(i);
+    j += "\"low" + s + R"(": {"policy": "SCHED_FIFO", "priority": 2, "loop": 1, "lock": "L)" + s +
+         R"(", "run": 2000000, "unlock": "L)" + s + "\"},";
+    j += "\"mid" + s + R"(": {"policy": "SCHED_FIFO", "priority": 3, "delay": 1000, "loop": 1, )" +
+         R"("lock": "M)" + s + R"(", "lock2": "L)" + s + R"(", "unlock2": "L)" + s +
+         R"(", "unlock": "M)" + s + "\"},";
+    j += "\"high" + s +
+         R"(": {"policy": "SCHED_FIFO", "priority": 10, "delay": 2000, "loop": 1, )" +
+         R"("lock": "M)" + s + R"(", "unlock": "M)" + s + "\"},";
+  }
+  j += R"("offense": {"instance": )" + std::to_string(n) +
+       R"(, "policy": "SCHED_FIFO", "priority": 5, "delay": 3000, "run": 1000000},)";
+  j += R"("fan": {"instance": )" + std::to_string(n) +
+       R"(, "policy": "SCHED_FIFO", "priority": 15, "delay": 3000, "run": 500, "sleep": 2000}}})";
+  return j;
+}
+void BM_FootballPi(benchmark::State& state) {
+  run_bench(state, football(8), 8, Observe::kNone, "pi");
+}
+void BM_FootballProxy(benchmark::State& state) {
+  run_bench(state, football(8), 8, Observe::kNone, "proxy");
+}
+BENCHMARK(BM_FootballPi)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FootballProxy)->Unit(benchmark::kMillisecond);
 
 void BM_EventQueuePushPop(benchmark::State& state) {
   EventQueue q;

@@ -1,10 +1,12 @@
 // proxysim: the command-line front end. Parses options, loads the workload, runs the simulation
 // with the requested observers and maps Status codes to exit codes (DESIGN.md §8).
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -49,7 +51,56 @@ struct CommonOptions {
   std::string trace_dat;   // `--trace-dat FILE`: trace-cmd trace.dat (compare: FILE.<protocol>)
   std::string csv;         // `--csv DIR`: tasks/cpus/runs/activations CSV
   std::string trace_json;  // `--trace-json FILE`: Chrome JSON trace (compare: FILE.<protocol>)
+  bool stats = false;      // `--stats`: engine counters and wall time per phase on stderr
 };
+
+// --stats: wall time per phase of `run`/`compare` and the engine's event count. Printed on
+// stderr only, after everything else, so that no output file or stdout changes with it.
+struct PhaseStats {
+  using Clock = std::chrono::steady_clock;
+  double load_s = 0;
+  struct Run {
+    std::string protocol;
+    uint64_t events = 0;
+    Time sim_time = 0;
+    double simulate_s = 0;  // run_simulation(), observers (trace writers) included
+  };
+  std::vector<Run> runs;
+  // Everything in run/compare that is not run_simulation(): opening and closing the trace
+  // files, collecting the metrics, writing the metrics JSON, CSV, HTML and the table.
+  double output_s = 0;
+  static double since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+};
+PhaseStats g_stats;
+
+// Peak resident set size of this process so far, in bytes (getrusage: Linux reports KiB).
+uint64_t peak_rss_bytes() {
+  struct rusage ru {};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+}
+
+void print_stats() {
+  uint64_t events = 0;
+  double sim_s = 0;
+  for (const PhaseStats::Run& r : g_stats.runs) {
+    double rate = r.simulate_s > 0 ? static_cast<double>(r.events) / r.simulate_s : 0;
+    std::fprintf(stderr,
+                 "stats: %s: %llu events, %.3f s simulated in %.3f s wall (%.2f M events/s)\n",
+                 r.protocol.c_str(), static_cast<unsigned long long>(r.events),
+                 static_cast<double>(r.sim_time) / 1e9, r.simulate_s, rate / 1e6);
+    events += r.events;
+    sim_s += r.simulate_s;
+  }
+  double rate = sim_s > 0 ? static_cast<double>(events) / sim_s : 0;
+  std::fprintf(stderr,
+               "stats: total: %llu events, %.2f M events/s; wall load %.3f s, simulate %.3f s, "
+               "output %.3f s; peak RSS %.1f MiB\n",
+               static_cast<unsigned long long>(events), rate / 1e6, g_stats.load_s, sim_s,
+               g_stats.output_s, static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0));
+}
 
 int report(const Status& s) {
   if (!s.is_ok()) std::fprintf(stderr, "proxysim: %s\n", s.message().c_str());
@@ -131,6 +182,9 @@ void add_common(CLI::App* app, CommonOptions* o) {
   app->add_flag("--no-wall", o->no_wall, "leave wall-clock fields out of the metrics");
   app->add_flag("--rt-app-1.0", o->rtapp_1_0,
                 "rt-app 1.0 semantics where it differs from rt-app HEAD (task-level loop)");
+  app->add_flag("--stats", o->stats,
+                "print on stderr the events handled, events/s, wall time per phase (load, "
+                "simulate, output) and peak RSS; changes no other output");
 }
 
 // Runs `w` under `protocol` with the common options. On success fills *out.
@@ -199,7 +253,11 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     observers.push_back(trace_json.get());
   }
   RunStats stats;
+  auto t_sim = PhaseStats::Clock::now();
   Status s = run_simulation(w, opt, observers, &stats);
+  if (o.stats)
+    g_stats.runs.push_back(
+        PhaseStats::Run{protocol, stats.events, stats.sim_time, PhaseStats::since(t_sim)});
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
   if (trace) {
     Status c = trace->close();
@@ -462,10 +520,28 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
-  if (*run) {
+  if (*run || *compare) {
+    const CommonOptions& o = *run ? run_o : cmp_o;
+    auto t0 = PhaseStats::Clock::now();
     Workload w;
-    if (int rc = load(run_file, run_o, &w)) return rc;
-    return run_workload(w, run_o);
+    if (int rc = load(*run ? run_file : cmp_file, o, &w)) return rc;
+    g_stats.load_s = PhaseStats::since(t0);
+    auto t1 = PhaseStats::Clock::now();
+    int rc = 0;
+    if (*run) {
+      rc = run_workload(w, o);
+    } else {
+      std::vector<std::string> protocols = split_list(cmp_protocols);
+      if (protocols.empty()) return report(Status::invalid("--protocols: empty list"));
+      rc = compare_workload(w, o, protocols);
+    }
+    if (o.stats) {
+      g_stats.output_s = PhaseStats::since(t1);
+      for (const PhaseStats::Run& r : g_stats.runs) g_stats.output_s -= r.simulate_s;
+      std::fflush(stdout);
+      print_stats();
+    }
+    return rc;
   }
   if (*validate) {
     Workload w;
@@ -479,13 +555,6 @@ int main(int argc, char** argv) {
                     ? "until all tasks finish"
                     : fmt::format("{} s", static_cast<double>(w.duration) / 1e9).c_str());
     return 0;
-  }
-  if (*compare) {
-    Workload w;
-    if (int rc = load(cmp_file, cmp_o, &w)) return rc;
-    std::vector<std::string> protocols = split_list(cmp_protocols);
-    if (protocols.empty()) return report(Status::invalid("--protocols: empty list"));
-    return compare_workload(w, cmp_o, protocols);
   }
   if (*stress) {
     bool one_seed = stress->count("--seed") > 0 && stress->count("--seeds") == 0;

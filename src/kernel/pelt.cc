@@ -55,9 +55,11 @@ uint64_t accumulate_sum(uint64_t delta, SchedAvg& sa, uint64_t load, uint64_t ru
   return periods;
 }
 
-// ___update_load_sum() + ___update_load_avg()
-void update_load(uint64_t now, SchedAvg& sa, uint64_t load, uint64_t runnable, bool running,
-                 uint64_t avg_weight) {
+// ___update_load_sum() + ___update_load_avg(). Inlined into its three callers: it runs ~4 times
+// per event, and the call's register saves were a fifth of its instructions.
+[[gnu::always_inline]] inline void update_load(uint64_t now, SchedAvg& sa, uint64_t load,
+                                               uint64_t runnable, bool running,
+                                               uint64_t avg_weight) {
   if (now < sa.last_update_time) {
     sa.last_update_time = now;
     return;
@@ -66,6 +68,14 @@ void update_load(uint64_t now, SchedAvg& sa, uint64_t load, uint64_t runnable, b
   if (!delta) return;
   sa.last_update_time += delta << 10;
   if (!load) runnable = running = 0;
+  if (!load && !sa.load_sum && !sa.runnable_sum && !sa.util_sum) {
+    // Nothing to decay or add (an RT/DL average of a CPU that ran none for a while): the same
+    // result as the general path without its multiplications and divisions.
+    uint64_t d = delta + sa.period_contrib;
+    sa.period_contrib = static_cast<uint32_t>(d % 1024);
+    if (d >= 1024) sa.load_avg = sa.runnable_avg = sa.util_avg = 0;
+    return;
+  }
   if (!accumulate_sum(delta, sa, load, runnable, running)) return;
   uint32_t divider = static_cast<uint32_t>(kLoadAvgMax - 1024 + sa.period_contrib);
   sa.load_avg = avg_weight * sa.load_sum / divider;

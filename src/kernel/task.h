@@ -105,7 +105,11 @@ struct ProgramState {
   int64_t act_index = 0;
   Time act_deadline = kTimeNever;
   Time act_wu_lat = 0;
-  Time act_run_wall = 0;   // wall time of the activation's completed run/runtime events
+  Time act_run_wall = 0;  // wall time of the activation's completed run/runtime events
+  // rt-app's c_duration/c_period of phase c_phase, computed at its first activation end.
+  int c_phase = -1;
+  Time c_duration = 0;
+  Time c_period = 0;
   Time run_started = -1;   // start of the run/runtime event in progress (rt-app's t_start)
   Time zero_time_at = -1;  // zero-time loop detection: events run at this instant
   int zero_time_events = 0;

@@ -5,7 +5,13 @@
 //     then by insertion order. Nothing depends on heap layout or pointers.
 //  2. Storage is one vector that only grows to the high-water mark: no allocation per event once
 //     warmed up. Cancelled events are not removed; their owner bumps a generation counter and the
-//     handler drops an event whose generation no longer matches (lazy deletion).
+//     handler drops an event whose generation no longer matches (lazy deletion). They still count
+//     as handled events when they pop, so the queue holds them: a busy 16-CPU run keeps ~1,000
+//     entries, most of them cancelled fair-server and work-completion timers up to 1 s ahead.
+//  3. The order key (time, rank, sequence) is one 128-bit unsigned integer, compared without
+//     branches; time is never negative. A node is 32 bytes (was 40), two per cache line.
+//  (Tried and measured worse on the 16-CPU mix: a 4-ary heap, +2 % instructions, and a radix
+//  heap, +7 %: events are ns apart and ~1 s ranges, so each moved through ~20 buckets.)
 #pragma once
 
 #include <cstdint>
@@ -40,51 +46,63 @@ struct SimEvent {
 class EventQueue {
  public:
   void push(Time t, EvKind kind, int32_t a, int32_t b = 0, uint64_t gen = 0) {
-    uint64_t key = (static_cast<uint64_t>(kind) << 56) | (next_seq_++ & ((uint64_t{1} << 56) - 1));
-    heap_.push_back(SimEvent{t, key, kind, a, b, gen});
-    sift_up(heap_.size() - 1);
-  }
-  bool empty() const { return heap_.empty(); }
-  size_t size() const { return heap_.size(); }
-  const SimEvent& top() const { return heap_.front(); }
-  SimEvent pop() {
-    SimEvent e = heap_.front();
-    heap_.front() = heap_.back();
-    heap_.pop_back();
-    if (!heap_.empty()) sift_down(0);
-    return e;
-  }
-  void reserve(size_t n) { heap_.reserve(n); }
-
- private:
-  static bool less(const SimEvent& x, const SimEvent& y) {
-    return x.time != y.time ? x.time < y.time : x.seq < y.seq;
-  }
-  void sift_up(size_t i) {
-    SimEvent e = heap_[i];
+    uint64_t seq = (static_cast<uint64_t>(kind) << 56) | (next_seq_++ & ((uint64_t{1} << 56) - 1));
+    Node e{(static_cast<Key>(static_cast<uint64_t>(t)) << 64) | seq, a, b, gen};
+    heap_.push_back(e);
+    size_t i = heap_.size() - 1;
     while (i > 0) {
       size_t p = (i - 1) / 2;
-      if (!less(e, heap_[p])) break;
+      if (!(e.key < heap_[p].key)) break;
       heap_[i] = heap_[p];
       i = p;
     }
     heap_[i] = e;
   }
-  void sift_down(size_t i) {
-    SimEvent e = heap_[i];
-    size_t n = heap_.size();
-    for (;;) {
-      size_t l = 2 * i + 1;
-      if (l >= n) break;
-      size_t c = (l + 1 < n && less(heap_[l + 1], heap_[l])) ? l + 1 : l;
-      if (!less(heap_[c], e)) break;
-      heap_[i] = heap_[c];
+  bool empty() const { return heap_.empty(); }
+  size_t size() const { return heap_.size(); }
+  SimEvent top() const { return to_event(heap_.front()); }
+  // REQUIRES: !empty(). Floyd's bottom-up deletion: the hole left at the root walks down to a
+  // leaf along the smaller children (one comparison per level instead of two), then the last
+  // node rises from there.
+  SimEvent pop() {
+    SimEvent top = to_event(heap_.front());
+    Node last = heap_.back();
+    heap_.pop_back();
+    const size_t n = heap_.size();
+    if (n == 0) return top;
+    Node* h = heap_.data();
+    size_t i = 0;
+    for (size_t c = 1; c < n; c = 2 * i + 1) {
+      if (c + 1 < n && h[c + 1].key < h[c].key) ++c;
+      h[i] = h[c];
       i = c;
     }
-    heap_[i] = e;
+    while (i > 0) {
+      size_t p = (i - 1) / 2;
+      if (!(last.key < h[p].key)) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = last;
+    return top;
+  }
+  void reserve(size_t n) { heap_.reserve(n); }
+
+ private:
+  __extension__ typedef unsigned __int128 Key;  // time << 64 | rank << 56 | sequence
+  struct Node {
+    Key key;
+    int32_t a;
+    int32_t b;
+    uint64_t gen;
+  };
+  static SimEvent to_event(const Node& e) {
+    uint64_t seq = static_cast<uint64_t>(e.key);
+    return SimEvent{
+        static_cast<Time>(e.key >> 64), seq, static_cast<EvKind>(seq >> 56), e.a, e.b, e.gen};
   }
 
-  std::vector<SimEvent> heap_;
+  std::vector<Node> heap_;
   uint64_t next_seq_ = 0;
 };
 

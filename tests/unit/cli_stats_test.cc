@@ -1,0 +1,108 @@
+// --stats (issue 8) only adds lines on stderr: stdout and every output file (--trace, --metrics
+// without wall time, --trace-json, --csv, --html) are byte-identical with and without it, for
+// `run` and `compare`, including a run that ends in a deadlock (exit 1).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace proxysim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+struct CliRun {
+  int status = -1;
+  std::string stdout_text, stderr_text;
+  std::vector<std::pair<std::string, std::string>> files;  // (name relative to dir, bytes)
+};
+
+// Runs `proxysim ARGS` in a fresh directory with every output option pointing into it.
+CliRun run_cli(const std::string& args, bool stats) {
+  char tmpl[] = "/tmp/proxysim-stats-XXXXXX";
+  const char* base = mkdtemp(tmpl);
+  EXPECT_NE(base, nullptr);
+  fs::path dir(base);
+  std::string cmd = std::string(PROXYSIM_BINARY) + " " + args + " --no-wall --trace " +
+                    (dir / "t.trace").string() + " --metrics " + (dir / "m.json").string() +
+                    " --trace-json " + (dir / "t.json").string() + " --csv " +
+                    (dir / "csv").string() + " --html " + (dir / "r.html").string() +
+                    (stats ? " --stats" : "") + " >" + (dir / "stdout").string() + " 2>" +
+                    (dir / "stderr").string();
+  CliRun r;
+  r.status = std::system(cmd.c_str());
+  r.stdout_text = slurp(dir / "stdout");
+  r.stderr_text = slurp(dir / "stderr");
+  std::vector<fs::path> paths;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename() != "stdout" && e.path().filename() != "stderr")
+      paths.push_back(e.path());
+  std::sort(paths.begin(), paths.end());
+  for (const fs::path& p : paths) r.files.emplace_back(fs::relative(p, dir).string(), slurp(p));
+  fs::remove_all(dir);
+  return r;
+}
+
+void expect_same_outputs(const std::string& args, int want_exit, size_t want_files,
+                         size_t want_run_lines) {
+  CliRun plain = run_cli(args, false);
+  CliRun with = run_cli(args, true);
+  EXPECT_EQ(WEXITSTATUS(plain.status), want_exit) << args;
+  EXPECT_EQ(WEXITSTATUS(with.status), want_exit) << args;
+  EXPECT_FALSE(plain.stdout_text.empty() && want_exit == 0);
+  EXPECT_EQ(plain.stdout_text, with.stdout_text) << args;
+  ASSERT_EQ(plain.files.size(), want_files) << args;
+  ASSERT_EQ(with.files.size(), plain.files.size()) << args;
+  for (size_t i = 0; i < plain.files.size(); ++i) {
+    EXPECT_EQ(plain.files[i].first, with.files[i].first);
+    EXPECT_FALSE(plain.files[i].second.empty()) << plain.files[i].first;
+    EXPECT_TRUE(plain.files[i].second == with.files[i].second)
+        << args << ": " << plain.files[i].first << " differs with --stats";
+  }
+  // stderr: the plain run's text, then one "stats: <protocol>:" line per run and a total line.
+  EXPECT_EQ(plain.stderr_text.find("stats:"), std::string::npos);
+  ASSERT_EQ(with.stderr_text.compare(0, plain.stderr_text.size(), plain.stderr_text), 0)
+      << with.stderr_text;
+  std::string extra = with.stderr_text.substr(plain.stderr_text.size());
+  size_t lines = 0;
+  for (char c : extra) lines += c == '\n';
+  EXPECT_EQ(lines, want_run_lines + 1) << extra;
+  EXPECT_NE(extra.find("stats: total: "), std::string::npos) << extra;
+  EXPECT_NE(extra.find("M events/s"), std::string::npos) << extra;
+  EXPECT_NE(extra.find("peak RSS"), std::string::npos) << extra;
+  EXPECT_NE(extra.find("wall load"), std::string::npos) << extra;
+}
+
+const std::string kDir = std::string(PROXYSIM_SOURCE_DIR) + "/";
+
+TEST(CliStats, RunOutputsUnchanged) {
+  // trace, metrics, trace-json, html and the four CSV files.
+  expect_same_outputs("run " + kDir + "examples/proxy-chain.json --protocol proxy --check", 0, 8,
+                      1);
+}
+
+TEST(CliStats, CompareOutputsUnchanged) {
+  // compare writes FILE.<protocol> for the traces: 2 x 3 traces + metrics + html + 4 CSV.
+  expect_same_outputs("compare " + kDir + "tests/scenarios/cross-cpu-chain.json --cpus 2", 0, 12,
+                      3);
+}
+
+TEST(CliStats, DeadlockedRunOutputsUnchanged) {
+  expect_same_outputs("run " + kDir + "tests/scenarios/abba-deadlock.json", 1, 8, 1);
+}
+
+}  // namespace
+}  // namespace proxysim
