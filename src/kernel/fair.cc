@@ -64,6 +64,10 @@ void update_aug(Task* n) {
   if (n->se.left && n->se.left->se.min_vruntime - m < 0) m = n->se.left->se.min_vruntime;
   if (n->se.right && n->se.right->se.min_vruntime - m < 0) m = n->se.right->se.min_vruntime;
   n->se.min_vruntime = m;
+  Time ms = n->se.slice;
+  if (n->se.left) ms = std::min(ms, n->se.left->se.min_slice);
+  if (n->se.right) ms = std::min(ms, n->se.right->se.min_slice);
+  n->se.min_slice = ms;
 }
 
 // Splits t into keys before `key` (l) and the rest (r).
@@ -214,16 +218,10 @@ class FairClass final : public SchedClass {
   Time min_slice(const CfsRq& cfs) const {
     Time s = INT64_MAX;
     if (cfs.curr && cfs.curr->se.on_rq) s = cfs.curr->se.slice;
-    walk_min_slice(cfs.root, &s);
+    // The tree is augmented with min_slice, as the kernel's is (a full walk here was 42 % of
+    // the time with 1,000 tasks on a runqueue: bench BM_FairPerRqSteady).
+    if (cfs.root) s = std::min(s, cfs.root->se.min_slice);
     return s == INT64_MAX ? k_.base_slice() : s;
-  }
-  static void walk_min_slice(const Task* t, Time* s) {
-    // The kernel augments the tree with min_slice too; entities per rq stay few in practice,
-    // and this is only used when a task becomes the donor.
-    if (!t) return;
-    *s = std::min(*s, t->se.slice);
-    walk_min_slice(t->se.left, s);
-    walk_min_slice(t->se.right, s);
   }
 
   // set_protect_slice() (RUN_TO_PARITY): run until the deadline or the smallest slice queued.

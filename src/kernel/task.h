@@ -43,6 +43,7 @@ struct SchedEntity {
   int64_t vruntime = 0;  // u64 in the kernel; compared with signed differences
   int64_t deadline = 0;
   int64_t min_vruntime = 0;  // augmented: min vruntime in this subtree
+  Time min_slice = 0;        // augmented: min slice in this subtree (kernel: se->min_slice)
   int64_t vlag = 0;
   Time slice = 0;
   bool custom_slice = false;
