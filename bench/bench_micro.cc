@@ -18,6 +18,7 @@
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
 #include "sim/event_queue.h"
+#include "workloads.h"
 
 namespace proxysim {
 namespace {
@@ -330,25 +331,9 @@ void steady(benchmark::State& state, const std::string& json, int cpus, Time t1,
   state.counters["ns_per_event_T2"] = e2 ? w2 / static_cast<double>(e2) : 0.0;
 }
 
-// The random fair workload of BM_ScaleFair (bench_sim.cc), same generator and seed.
-std::string random_fair_tasks(int tasks, uint64_t seed) {
-  Rng rng(seed);
-  std::string json = R"({"tasks": {)";
-  for (int i = 0; i < tasks; ++i) {
-    json += (i ? ",\"t" : "\"t") + std::to_string(i) + R"(": {"priority": )" +
-            std::to_string(static_cast<int>(rng.below(11)) - 5) + R"(, "phases": {)";
-    for (int ph = 0; ph < 4; ++ph)
-      json += (ph ? ",\"p" : "\"p") + std::to_string(ph) + R"(": {"run": )" +
-              std::to_string(50 + rng.below(1950)) + R"(, "sleep": )" +
-              std::to_string(1000 + rng.below(49000)) + "}";
-    json += "}}";
-  }
-  return json + "}}";
-}
-
 // state.range: cpus, tasks, T1 ms, T2 ms.
 void BM_ScaleSteady(benchmark::State& state) {
-  steady(state, random_fair_tasks(static_cast<int>(state.range(1)), 42),
+  steady(state, bench::random_fair(static_cast<int>(state.range(1)), 42),
          static_cast<int>(state.range(0)), state.range(2) * kNsPerMs, state.range(3) * kNsPerMs);
 }
 BENCHMARK(BM_ScaleSteady)

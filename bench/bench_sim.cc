@@ -13,6 +13,7 @@
 #include "proxysim/sim.h"
 #include "sim/event_queue.h"
 #include "trace/ftrace_writer.h"
+#include "workloads.h"
 
 namespace proxysim {
 namespace {
@@ -102,28 +103,12 @@ void BM_DlSet4Cpus100s(benchmark::State& state) {
 }
 BENCHMARK(BM_DlSet4Cpus100s)->Unit(benchmark::kMillisecond);
 
-// Scale: `tasks` fair tasks of mixed nice on `cpus` CPUs, each looping run U[50,2000] us /
-// sleep U[1,50] ms (state.range: cpus, tasks, simulated ms). Random but fixed per task index,
-// so one workload per size. Each run/sleep pair is one rt-app phase; a task has 4 of them.
-std::string random_fair(int tasks, uint64_t seed) {
-  Rng rng(seed);
-  std::string json = R"({"tasks": {)";
-  for (int i = 0; i < tasks; ++i) {
-    json += (i ? ",\"t" : "\"t") + std::to_string(i) + R"(": {"priority": )" +
-            std::to_string(static_cast<int>(rng.below(11)) - 5) + R"(, "phases": {)";
-    for (int ph = 0; ph < 4; ++ph)
-      json += (ph ? ",\"p" : "\"p") + std::to_string(ph) + R"(": {"run": )" +
-              std::to_string(50 + rng.below(1950)) + R"(, "sleep": )" +
-              std::to_string(1000 + rng.below(49000)) + "}";
-    json += "}}";
-  }
-  return json + "}}";
-}
-
+// Scale (state.range: cpus, tasks, simulated ms): bench::random_fair (workloads.h).
 void BM_ScaleFair(benchmark::State& state) {
   const int cpus = static_cast<int>(state.range(0));
   const int tasks = static_cast<int>(state.range(1));
-  run_bench(state, random_fair(tasks, 42), cpus, Observe::kNone, "none", state.range(2) * kNsPerMs);
+  run_bench(state, bench::random_fair(tasks, 42), cpus, Observe::kNone, "none",
+            state.range(2) * kNsPerMs);
 }
 // 1,024 CPUs x 100,000 tasks (issue 8: 10 simulated s in <= 60 s, <= 1 GiB), at smaller sizes
 // and shorter simulated times too; per-event cost vs tasks per rq and vs CPUs.

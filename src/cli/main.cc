@@ -259,22 +259,16 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
     g_stats.runs.push_back(
         PhaseStats::Run{protocol, stats.events, stats.sim_time, PhaseStats::since(t_sim)});
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
-  if (trace) {
-    Status c = trace->close();
+  // Close every output writer; the run's status wins, then the first close error.
+  auto close_into = [&s](auto& writer) {
+    if (!writer) return;
+    Status c = writer->close();
     if (s.is_ok() && !c.is_ok()) s = c;
-  }
-  if (trace_dat) {
-    Status c = trace_dat->close();
-    if (s.is_ok() && !c.is_ok()) s = c;
-  }
-  if (rtapp_logs) {
-    Status c = rtapp_logs->close();
-    if (s.is_ok() && !c.is_ok()) s = c;
-  }
-  if (trace_json) {
-    Status c = trace_json->close();
-    if (s.is_ok() && !c.is_ok()) s = c;
-  }
+  };
+  close_into(trace);
+  close_into(trace_dat);
+  close_into(rtapp_logs);
+  close_into(trace_json);
   *out = metrics.result(stats);
   return s;
 }
