@@ -173,6 +173,24 @@ TEST(Deadline, OverrunIsThrottledAndReplenished) {
   EXPECT_GT(r.task("fair").cpu_time_ns, 550 * kNsPerMs);
 }
 
+// Linux 6.7+: one pushable DEADLINE task makes its rq overloaded, and dl_task_timer() tries
+// push_dl_task() after queueing a replenished task back. Each job (3 ms of a 2 ms / 10 ms
+// reservation) is throttled once; at its replenishment the pinned fair hog is running, so the
+// task is queued but not running, and the other CPU has no DEADLINE work: it is pushed there.
+// With one throttle per 10 ms job, 1 s gives about 100 pushes (the kernel: 116 in 2 s of
+// examples/fidelity/dl-overload.json); without the push it never moves.
+TEST(Deadline, ReplenishedTaskIsPushedToACpuWithoutDeadlineWork) {
+  auto r = simulate(R"({"global": {"duration": 1}, "tasks": {
+      "dl": {"policy": "SCHED_DEADLINE", "dl-runtime": 2000, "dl-period": 10000,
+             "run": 3000, "timer": {"ref": "unique", "period": 10000}},
+      "hog0": {"cpus": [0], "run": 1000000},
+      "hog1": {"cpus": [1], "run": 1000000}}})",
+                    2);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.message();
+  EXPECT_GE(r.task("dl").migrations_total, 30);
+  EXPECT_GT(r.task("dl").migrations[static_cast<size_t>(MigrateReason::kDlPush)], 0);
+}
+
 TEST(Deadline, OverAdmittedSetIsRejected) {
   // Two CPUs admit Σ runtime/period <= 0.95 x 2 = 1.9. Three 7/10 tasks sum to 2.1: the
   // first two (1.4) pass, the third is refused, and the run fails with exit code 1.
