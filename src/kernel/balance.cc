@@ -48,8 +48,10 @@ void Kernel::sched_balance_rq(Rq& rq, MigrateReason why) {
   const bool this_idle = rq.curr == &rq.idle && rq.nr_running == 0;
   const int local_nr = runnable_fair(rq) + static_cast<int>(rq.incoming.size());
   // find_busiest_queue(): most runnable fair tasks (ties: higher load, lower CPU number).
+  // Candidates need nr_running >= 2 (runnable_fair(src) >= 2 implies it): the overloaded CPUs,
+  // in ascending order as the scan of every CPU visited them.
   int busiest = -1;
-  for (int c = 0; c < nr_cpus(); ++c) {
+  for (int c = overloaded_.next_from(0); c >= 0; c = overloaded_.next_from(c + 1)) {
     if (c == this_cpu) continue;
     Rq& src = cpu_rq(c);
     if (runnable_fair(src) < 2 && !(runnable_fair(src) >= 1 && src.nr_running >= 2)) continue;
@@ -115,8 +117,9 @@ void Kernel::sched_balance_rq(Rq& rq, MigrateReason why) {
 
 // sched_balance_newidle(): a CPU about to idle looks for work when some CPU is overloaded.
 bool Kernel::sched_balance_newidle(Rq& rq) {
+  // Some other CPU with two runnable fair tasks (only CPUs with nr_running >= 2 can have them).
   bool overloaded = false;
-  for (int c = 0; c < nr_cpus() && !overloaded; ++c)
+  for (int c = overloaded_.next_from(0); c >= 0 && !overloaded; c = overloaded_.next_from(c + 1))
     overloaded = c != rq.cpu && runnable_fair(cpu_rq(c)) >= 2;
   if (!overloaded) return false;
   size_t before = rq.incoming.size();
@@ -137,9 +140,9 @@ void Kernel::sched_balance_tick(Rq& rq) {
   }
   // nohz_balancer_kick(): this CPU has more than one runnable task and some CPU idles.
   if (rq.nr_running >= 2 && now_ >= nohz_next_balance_) {
-    for (int c = 0; c < nr_cpus(); ++c) {
+    for (int c = idle_curr_.next_from(0); c >= 0; c = idle_curr_.next_from(c + 1)) {
       Rq& idle_rq = cpu_rq(c);
-      if (c == rq.cpu || idle_rq.curr != &idle_rq.idle || idle_rq.nr_running) continue;
+      if (c == rq.cpu || idle_rq.nr_running) continue;
       nohz_next_balance_ = now_ + tick_nsec_;
       // The kicked CPU runs the balance in its softirq after the IPI: modelled as a pull now,
       // whose task lands after the migration latency.

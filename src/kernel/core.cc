@@ -48,6 +48,8 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
     rqs_.push_back(std::move(rq));
   }
   online_ = CpuMask::all(opt_.nr_cpus);
+  for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_, &dl_cpus_}) m->resize(opt_.nr_cpus);
+  for (int c = 0; c < opt_.nr_cpus; ++c) idle_curr_.assign(c, true);
   parse_protocol(opt_.protocol, &protocol_);
   const auto& faults = known_faults();
   for (size_t i = 0; i < faults.size(); ++i)
@@ -683,6 +685,7 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   next->on_cpu = true;
   if (prev != &rq.idle) rq.busy_ns += now_ - rq.exec_start;
   rq.curr = next;
+  idle_curr_.assign(rq.cpu, next == &rq.idle);
   rq.donor = next_donor;
   rq.exec_start = now_;
   rq.work_gen++;

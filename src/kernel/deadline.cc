@@ -24,23 +24,23 @@ bool dl_before(const DlEntity* a, const DlEntity* b) {
 
 }  // namespace
 
-void dl_tree_add(Rq& rq, DlEntity* dl) {
+void dl_tree_add(Kernel& k, Rq& rq, DlEntity* dl) {
   auto& q = rq.dl.queue;
   q.insert(std::upper_bound(q.begin(), q.end(), dl, dl_before), dl);
   dl->on_tree = true;
   if (dl->task) {
-    ++rq.dl.dl_nr_running;
-    ++rq.nr_running;
+    k.dl_cpus().assign(rq.cpu, ++rq.dl.dl_nr_running > 0);
+    k.add_nr_running(rq);
   }
 }
 
-void dl_tree_del(Rq& rq, DlEntity* dl) {
+void dl_tree_del(Kernel& k, Rq& rq, DlEntity* dl) {
   auto& q = rq.dl.queue;
   q.erase(std::find(q.begin(), q.end(), dl));
   dl->on_tree = false;
   if (dl->task) {
-    --rq.dl.dl_nr_running;
-    --rq.nr_running;
+    k.dl_cpus().assign(rq.cpu, --rq.dl.dl_nr_running > 0);
+    k.sub_nr_running(rq);
   }
 }
 
@@ -100,13 +100,13 @@ class DlClass final : public SchedClass {
       replenish_dl_entity(dl, k_.now());
     else if (dl->deadline < k_.now())
       replenish_new_period(dl, k_.now());  // ENQUEUE_RESTORE
-    dl_tree_add(rq, dl);
+    dl_tree_add(k_, rq, dl);
     k_.dl_update_overload(rq);
   }
 
   bool dequeue_task(Rq& rq, Task* p, int flags) override {
     if (rq.donor == p) update_curr(rq);
-    if (p->dl.on_tree) dl_tree_del(rq, &p->dl);
+    if (p->dl.on_tree) dl_tree_del(k_, rq, &p->dl);
     k_.dl_update_overload(rq);
     return true;
   }
@@ -205,7 +205,7 @@ void Kernel::update_curr_dl_se(Rq& rq, DlEntity* dl, Time delta) {
   if (!(dl->runtime <= 0 || dl->dl_yielded)) return;
   dl->dl_throttled = true;
   if (dl->dl_yielded && dl->runtime > 0) dl->runtime = 0;
-  if (dl->on_tree) dl_tree_del(rq, dl);
+  if (dl->on_tree) dl_tree_del(*this, rq, dl);
   if (dl->task == nullptr) {
     // The fair server ran out: wait for the next period, then defer again.
     DlServer& s = rq.fair_server;
@@ -244,7 +244,7 @@ void Kernel::dl_timer_fired(int id, int cpu, uint64_t gen) {
       s.defer_armed = false;
       s.running = true;
       if (dl->deadline < now_) replenish_new_period(dl, now_);
-      dl_tree_add(rq, dl);
+      dl_tree_add(*this, rq, dl);
       resched_curr(rq);
     }
     return;
@@ -304,7 +304,7 @@ void Kernel::dl_server_start(Rq& rq) {
 void Kernel::dl_server_stop(Rq& rq) {
   DlServer& s = rq.fair_server;
   if (!s.active) return;
-  if (s.dl.on_tree) dl_tree_del(rq, &s.dl);
+  if (s.dl.on_tree) dl_tree_del(*this, rq, &s.dl);
   s.active = false;
   s.running = false;
   s.defer_armed = false;

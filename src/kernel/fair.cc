@@ -306,7 +306,7 @@ class FairClass final : public SchedClass {
     if (!is_curr) enqueue_tree(cfs, p);
     p->se.on_rq = true;
     ++cfs.h_nr_runnable;
-    ++rq.nr_running;
+    k_.add_nr_running(rq);
     if (cfs.h_nr_runnable == 1) k_.dl_server_start(rq);
   }
 
@@ -353,7 +353,7 @@ class FairClass final : public SchedClass {
     p->se.on_rq = false;
     cfs.load_weight -= p->se.weight;
     --cfs.nr_queued;
-    --rq.nr_running;
+    k_.sub_nr_running(rq);
     if (p->se.sched_delayed) {
       p->se.sched_delayed = false;
       if (p->se.vlag > 0) p->se.vlag = 0;  // DELAY_ZERO
@@ -520,13 +520,12 @@ int FairClass::select_task_rq(Task* p, int prev_cpu, int wake_flags) {
   int recent = p->recent_used_cpu;
   p->recent_used_cpu = prev_cpu;
   if (recent != prev_cpu && recent != target && allowed(recent) && idle(recent)) return recent;
-  // select_idle_cpu(): scan the LLC from target + 1, wrapping.
+  // select_idle_cpu(): scan the LLC from target + 1, wrapping (only CPUs whose curr is idle
+  // can pass available_idle_cpu()).
   const int n = k_.nr_cpus();
-  for (int i = 1; i < n; ++i) {
-    int c = (target + i) % n;
-    if (allowed(c) && idle(c)) return c;
-  }
-  return target;
+  int c = k_.idle_curr_cpus().find_wrapped(
+      (target + 1) % n, n, [&](int cpu) { return cpu != target && allowed(cpu) && idle(cpu); });
+  return c >= 0 ? c : target;
 }
 
 void FairClass::migrate_task_rq(Task* p, int new_cpu) {

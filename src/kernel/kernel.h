@@ -4,11 +4,13 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kernel/cpu_bitmap.h"
 #include "kernel/sched_class.h"
 #include "kernel/task.h"
 #include "proxysim/observer.h"
@@ -40,6 +42,14 @@ struct RtRq {
   int highest_prio = 100;  // MAX_RT_PRIO when empty
   int nr_pushable = 0;
   bool overloaded = false;  // rq is in rd->rto_mask
+  // The first priority >= prio with queued tasks, or 100 (MAX_RT_PRIO) when none.
+  int next_prio(int prio) const {
+    for (int w = prio / 64; w < 2 && prio < 100; ++w, prio = w * 64) {
+      uint64_t word = bitmap[w] & (~uint64_t{0} << (prio % 64));
+      if (word) return w * 64 + std::countr_zero(word);
+    }
+    return 100;
+  }
 };
 
 // struct dl_rq: entities sorted by absolute deadline (EDF).
@@ -233,6 +243,18 @@ class Kernel {
   int pick_distribute(const std::vector<int>& cpus);
   int pick_preferred(const std::vector<int>& cpus, int task_cpu);
   const CpuMask& online() const { return online_; }
+  // add_nr_running()/sub_nr_running(): every change of rq->nr_running goes through these, so
+  // that overloaded_ (rd->overloaded per CPU: nr_running >= 2) stays exact.
+  void add_nr_running(Rq& rq) { overloaded_.assign(rq.cpu, ++rq.nr_running >= 2); }
+  void sub_nr_running(Rq& rq) { overloaded_.assign(rq.cpu, --rq.nr_running >= 2); }
+  // CPU indexes (exact; the invariant checker verifies them): curr is the idle task; two or
+  // more tasks queued; RT tasks queued; DEADLINE tasks queued. Searches visit only their CPUs
+  // and still apply the full test, in the order the linear scans used, so results are those of
+  // a scan of every CPU.
+  const CpuBitmap& idle_curr_cpus() const { return idle_curr_; }
+  const CpuBitmap& overloaded_cpus() const { return overloaded_; }
+  CpuBitmap& rt_cpus() { return rt_cpus_; }
+  CpuBitmap& dl_cpus() { return dl_cpus_; }
   bool push_rt_task(Rq& rq);
   void push_rt_tasks(Rq& rq);
   void pull_rt_task(Rq& rq);
@@ -363,7 +385,8 @@ class Kernel {
   std::vector<int> cpu_scratch_;      // scratch for the RT/DL CPU searches
   std::array<SimEvent, 8> recent_{};  // the last events handled, for violation reports
   CpuMask online_;                    // every simulated CPU
-  Status workload_status_;            // a workload error found while running (exit 1)
+  CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_cpus_;  // see idle_curr_cpus()
+  Status workload_status_;  // a workload error found while running (exit 1)
 
  public:
   // Kernel-wide helpers for classes.

@@ -70,7 +70,7 @@ class RtClass final : public SchedClass {
     RtRq& rt = rq.rt;
     rt.highest_prio = first_bit(rt);
     int n = 0;
-    for (int prio = first_bit(rt); prio < 100; ++prio)
+    for (int prio = rt.next_prio(0); prio < 100; prio = rt.next_prio(prio + 1))
       for (Task* t = rt.head[prio]; t; t = t->rt.next)
         if (pushable(t)) ++n;
     rt.nr_pushable = n;
@@ -80,8 +80,8 @@ class RtClass final : public SchedClass {
   void enqueue_task(Rq& rq, Task* p, int flags) override {
     if (p->policy == Policy::kRr && p->rt.time_slice <= 0) p->rt.time_slice = kRrTimeslice;
     list_add(rq.rt, p, false);
-    ++rq.rt.rt_nr_running;
-    ++rq.nr_running;
+    k_.rt_cpus().assign(rq.cpu, ++rq.rt.rt_nr_running > 0);
+    k_.add_nr_running(rq);
     update_overload(rq);
     k_.update_load_avg_cfs(rq);
   }
@@ -89,8 +89,8 @@ class RtClass final : public SchedClass {
   bool dequeue_task(Rq& rq, Task* p, int flags) override {
     update_curr_if(rq, p);
     list_del(rq.rt, p);
-    --rq.rt.rt_nr_running;
-    --rq.nr_running;
+    k_.rt_cpus().assign(rq.cpu, --rq.rt.rt_nr_running > 0);
+    k_.sub_nr_running(rq);
     update_overload(rq);
     return true;
   }

@@ -78,7 +78,7 @@ int Kernel::find_lowest_rq(Task* p, int task_cpu) {
 
 // pick_next_pushable_task() / pick_highest_pushable_task(rq, cpu)
 static Task* highest_pushable(Kernel& k, Rq& rq, int allowed_cpu) {
-  for (int prio = 0; prio < 100; ++prio)
+  for (int prio = rq.rt.next_prio(0); prio < 100; prio = rq.rt.next_prio(prio + 1))
     for (Task* t = rq.rt.head[prio]; t; t = t->rt.next)
       if (k.task_is_pushable(t) && (allowed_cpu < 0 || t->cpus_mask.test(allowed_cpu))) return t;
   return nullptr;
@@ -113,17 +113,20 @@ void Kernel::push_rt_tasks(Rq& rq) {
 
 // pull_rt_task(): take the highest pushable task of overloaded CPUs that beats what this CPU
 // would run, unless it is about to preempt where it is.
+// The other CPUs from this_rq's successor, wrapping; only those with queued RT tasks (rt_cpus_)
+// can be overloaded.
 void Kernel::pull_rt_task(Rq& this_rq) {
   const int n = nr_cpus();
-  for (int i = 1; i < n; ++i) {
-    int cpu = (this_rq.cpu + i) % n;
+  rt_cpus_.find_wrapped((this_rq.cpu + 1) % n, n, [&](int cpu) {
+    if (cpu == this_rq.cpu) return false;
     Rq& src = cpu_rq(cpu);
-    if (!rt_overloaded(*this, src)) continue;
+    if (!rt_overloaded(*this, src)) return false;
     Task* p = highest_pushable(*this, src, this_rq.cpu);
-    if (!p || p->prio >= rq_prio(this_rq.cpu)) continue;
-    if (p->prio < src.donor->prio) continue;  // it will preempt src's curr soon
+    if (!p || p->prio >= rq_prio(this_rq.cpu)) return false;
+    if (p->prio < src.donor->prio) return false;  // it will preempt src's curr soon
     move_queued_task(p, this_rq.cpu, MigrateReason::kRtPull);
-  }
+    return false;
+  });
 }
 
 void Kernel::rt_push_pending(Rq& rq) { rq.rt_push_cb = true; }
@@ -208,20 +211,24 @@ void Kernel::push_dl_tasks(Rq& rq) {
   }
 }
 
+// As pull_rt_task(), over the CPUs with queued DEADLINE tasks (dl_cpus_). A CPU without them
+// has no pushable task; its cached overload state is refreshed before every read elsewhere.
 void Kernel::pull_dl_task(Rq& this_rq) {
   const int n = nr_cpus();
-  for (int i = 1; i < n; ++i) {
-    int cpu = (this_rq.cpu + i) % n;
+  dl_cpus_.find_wrapped((this_rq.cpu + 1) % n, n, [&](int cpu) {
+    if (cpu == this_rq.cpu) return false;
     Rq& src = cpu_rq(cpu);
     dl_update_overload(src);
-    if (!src.dl.overloaded) continue;
+    if (!src.dl.overloaded) return false;
     Task* p = earliest_pushable_dl(*this, src, this_rq.cpu);
-    if (!p) continue;
+    if (!p) return false;
     Time mine = dl_earliest(*this, this_rq.cpu);
-    if (!(mine == kTimeNever || p->dl.deadline < mine)) continue;
-    if (src.donor->sched_class == dl_class() && p->dl.deadline < src.donor->dl.deadline) continue;
+    if (!(mine == kTimeNever || p->dl.deadline < mine)) return false;
+    if (src.donor->sched_class == dl_class() && p->dl.deadline < src.donor->dl.deadline)
+      return false;
     move_queued_task(p, this_rq.cpu, MigrateReason::kDlPull);
-  }
+    return false;
+  });
 }
 
 void Kernel::run_balance_callbacks(Rq& rq) {
