@@ -10,6 +10,9 @@
 namespace proxysim {
 
 // A task as the observers see it at the moment of an event.
+// The characters comm and name point to stay valid and unchanged until the run ends: a task
+// that is renamed gets a TaskRef pointing to new storage (MetricsCollector copies a name again
+// only when its address or length changes).
 struct TaskRef {
   int id = -1;            // dense, creation order; -1 for a CPU's idle task
   int pid = 0;            // 0 for idle ("swapper/N")

@@ -86,7 +86,7 @@ class Replayer {
   struct Task {
     int id = -1;
     int pid = 0;
-    std::string comm;
+    std::string_view comm;  // a literal or an entry of comm_pool_
     int prio = 120;
     int on_cpu = -1;          // CPU where the replay has it as curr, or -1
     Time cpu_total = 0;       // CPU time so far (closed intervals)
@@ -149,8 +149,10 @@ class Replayer {
     } else {
       t = it->second;
     }
-    if (comm != nullptr && !comm->empty() && *comm != "<...>" && pid != kUntracedPid)
-      t->comm = comm->substr(0, 15);
+    if (comm != nullptr && !comm->empty() && *comm != "<...>" && pid != kUntracedPid) {
+      std::string_view c = std::string_view(*comm).substr(0, 15);
+      if (c != t->comm) t->comm = comm_pool_.emplace_back(c);  // TaskRef: renames get new storage
+    }
     return t;
   }
 
@@ -307,7 +309,7 @@ class Replayer {
       } else {
         act.end = t;
       }
-      auto d = opt_.deadline_by_comm.find(tk->comm);
+      auto d = opt_.deadline_by_comm.find(std::string(tk->comm));
       if (d != opt_.deadline_by_comm.end()) act.deadline = act.start + d->second;
       ++rep_->activations;
       TaskRef r = ref(tk, e.cpu);
@@ -416,7 +418,8 @@ class Replayer {
   const std::vector<Observer*>& obs_;
   ReplayReport* rep_;
   Time origin_ = 0;
-  std::deque<Task> tasks_;  // stable addresses: TaskRef::comm points into them
+  std::deque<Task> tasks_;
+  std::deque<std::string> comm_pool_;  // every comm a task had; TaskRef::comm points into it
   std::unordered_map<int, Task*> by_pid_;
   std::unordered_map<int, int> dominant_;
   std::vector<Cpu> cpus_;

@@ -47,7 +47,10 @@ MetricsCollector::TaskState* MetricsCollector::touch(const TaskRef& p) {
   TaskState& ts = tasks_[i];
   ts.seen = true;
   std::string_view name = p.name.empty() ? p.comm : p.name;
-  if (ts.name != name) ts.name.assign(name);
+  if (name.data() != ts.name_src || name.size() != ts.name.size()) {
+    ts.name.assign(name);
+    ts.name_src = name.data();
+  }
   ts.pid = p.pid;
   ts.policy = p.policy;
   ts.prio = p.prio;

@@ -129,6 +129,9 @@ class MetricsCollector : public Observer {
   struct TaskState {
     bool seen = false;
     std::string name;
+    const char* name_src = nullptr;  // where `name` was copied from (TaskRef contract: a rename
+                                     // points to new storage, so an unchanged address and
+                                     // length mean an unchanged name)
     int pid = 0;
     Policy policy = Policy::kNormal;
     int prio = 120;
