@@ -40,17 +40,13 @@ void MetricsCollector::on_start(const RunInfo& info) {
   if (nr_cpus_ > 0) cpu_state(nr_cpus_ - 1);
 }
 
-MetricsCollector::TaskState* MetricsCollector::touch(const TaskRef& p) {
-  if (p.id < 0) return nullptr;
+MetricsCollector::TaskState* MetricsCollector::touch_new(const TaskRef& p, std::string_view name) {
   size_t i = static_cast<size_t>(p.id);
   if (i >= tasks_.size()) tasks_.resize(i + 1);
   TaskState& ts = tasks_[i];
   ts.seen = true;
-  std::string_view name = p.name.empty() ? p.comm : p.name;
-  if (name.data() != ts.name_src || name.size() != ts.name.size()) {
-    ts.name.assign(name);
-    ts.name_src = name.data();
-  }
+  ts.name.assign(name);
+  ts.name_src = name.data();
   ts.pid = p.pid;
   ts.policy = p.policy;
   ts.prio = p.prio;
@@ -88,9 +84,9 @@ void MetricsCollector::on_task_new(Time, const TaskRef& p) { touch(p); }
 void MetricsCollector::on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
                                        const TaskRef& next, const TaskRef& next_donor) {
   touch(next_donor);
-  touch(next);
-  TaskState* p = touch(prev);
-  TaskState* n = touch(next);  // no new id since the first touches: p stays valid
+  touch(prev);
+  TaskState* n = touch(next);
+  TaskState* p = touch(prev);  // no new id since the first touches: n stays valid
   CpuState& c = cpu_state(cpu);
   close_interval(c, t);
   bool same = prev.id == next.id;  // only the donor changed (proxy pick of the same curr)

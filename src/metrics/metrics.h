@@ -166,7 +166,21 @@ class MetricsCollector : public Observer {
   // The state of task `p` with its last-seen attributes refreshed; nullptr for idle.
   // The state of p, created if new. The pointer is valid until the next touch() of a new id:
   // touch every task of an event first (a replayed trace meets tasks late), then use them.
-  TaskState* touch(const TaskRef& p);
+  TaskState* touch(const TaskRef& p) {
+    if (p.id < 0) return nullptr;
+    size_t i = static_cast<size_t>(p.id);
+    std::string_view name = p.name.empty() ? p.comm : p.name;
+    if (i >= tasks_.size() || !tasks_[i].seen || name.data() != tasks_[i].name_src ||
+        name.size() != tasks_[i].name.size())
+      return touch_new(p, name);
+    TaskState& ts = tasks_[i];
+    ts.pid = p.pid;
+    ts.policy = p.policy;
+    ts.prio = p.prio;
+    return &ts;
+  }
+  // touch() of a new id or a renamed task: out of line, the common case is inlined.
+  TaskState* touch_new(const TaskRef& p, std::string_view name);
   CpuState& cpu_state(int cpu);
   // Charges [since, t) of `c` to its curr/donor and to the CPU, and restarts at t.
   void close_interval(CpuState& c, Time t);
