@@ -199,9 +199,13 @@ void InvariantChecker::check_time_accounting() {
 }
 
 // RT: a queued RT task does not wait while a CPU it may use runs something of lower priority
-// for longer than a bound covering push/pull and IPI latencies (one tick). The clock of a task
-// starts when that condition starts, not when it started waiting: a CPU that a higher-priority
-// task is about to land on (in flight) counts as taken.
+// for longer than a bound covering push/pull and IPI latencies (one tick), once Linux has
+// evaluated a push from (or a pull of) its rq after that condition started. The clock of a
+// task starts when the condition starts, not when it started waiting: a CPU that a
+// higher-priority task is about to land on (in flight) counts as taken. Without such an
+// evaluation Linux leaves the task where it is too: e.g. task_woken_rt() does not push while
+// curr has need_resched set (a DEADLINE wakeup set it, the DEADLINE task was throttled, and
+// __schedule() picked the same curr again, so no set_next_task_rt() push either).
 void InvariantChecker::check_rt_placement() {
   const Time bound = k_.tick_nsec() + 10 * (k_.costs().ipi_latency + k_.costs().migration +
                                             k_.costs().idle_exit + k_.costs().jitter_max);
@@ -212,8 +216,13 @@ void InvariantChecker::check_rt_placement() {
     // rq (a push at enqueue or switch, a pull when another CPU drops from RT). A lone RT task
     // preempted by DEADLINE work (or the fair server) is pushable since 6.7, but nothing
     // triggers its push, and a CPU going idle from fair work does not pull RT (see README).
+    // The same holds for several RT tasks woken onto an idle CPU that a DEADLINE task then
+    // takes: task_woken_rt() pushes only when curr is RT or DL, set_next_task_dl() pushes DL
+    // tasks only. So the rq's donor must be an RT task too (its set_next_task_rt() pushed).
+    const Rq& trq = k_.task_rq(p);
     if (p->sched_class != k_.rt_class() || !p->rt.on_list || p->on_cpu || p->blocked_on ||
-        k_.task_rq(p).donor == p || k_.task_rq(p).rt.rt_nr_running < 2) {
+        trq.donor == p || trq.rt.rt_nr_running < 2 || trq.dl_server_picked ||
+        trq.donor->sched_class != k_.rt_class()) {
       p->rt_wait_since = -1;
       continue;
     }
@@ -233,7 +242,7 @@ void InvariantChecker::check_rt_placement() {
       continue;
     }
     if (p->rt_wait_since < 0) p->rt_wait_since = k_.now();
-    if (k_.now() - p->rt_wait_since > bound) {
+    if (k_.now() - p->rt_wait_since > bound && trq.rt_balance_at >= p->rt_wait_since) {
       Rq& rq = k_.cpu_rq(lower_cpu);
       return k_.fail(
           fmt::format("RT task {} (prio {}) has waited {} ns on cpu {} while cpu {} "

@@ -106,6 +106,7 @@ struct Rq {
 
   // statistics the invariant checker uses
   Time busy_ns = 0;
+  Time rt_balance_at = -1;  // last push_rt_task() from, or pull_rt_task() scan of, this rq
 };
 
 // A workload mutex. Which kernel lock it models depends on the protocol: struct mutex (none,

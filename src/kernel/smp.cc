@@ -93,6 +93,7 @@ static Task* highest_pushable(Kernel& k, Rq& rq, int allowed_cpu) {
 static bool rt_overloaded(Kernel& k, Rq& rq) { return highest_pushable(k, rq, -1) != nullptr; }
 
 bool Kernel::push_rt_task(Rq& rq) {
+  rq.rt_balance_at = now_;
   if (!rt_overloaded(*this, rq)) return false;
   Task* next = highest_pushable(*this, rq, -1);
   if (!next) return false;
@@ -120,6 +121,7 @@ void Kernel::pull_rt_task(Rq& this_rq) {
   rt_cpus_.find_wrapped((this_rq.cpu + 1) % n, n, [&](int cpu) {
     if (cpu == this_rq.cpu) return false;
     Rq& src = cpu_rq(cpu);
+    src.rt_balance_at = now_;
     if (!rt_overloaded(*this, src)) return false;
     Task* p = highest_pushable(*this, src, this_rq.cpu);
     if (!p || p->prio >= rq_prio(this_rq.cpu)) return false;

@@ -321,6 +321,7 @@ void Kernel::rt_mutex_setprio(Task* p, Task* pi_task) {
     dl.dl_throttled = false;
   }
   p->dl.dl_boosted = prio < 0 && pi_task != nullptr && pi_task->prio < 0 && p != pi_task;
+  const SchedClass* prev_class = p->sched_class;
   p->sched_class = cls;
   for (Observer* o : obs_) o->on_pi_setprio(now_, ctx_cpu_, ref(p), oldprio, prio);
   if (queued) {
@@ -333,6 +334,25 @@ void Kernel::rt_mutex_setprio(Task* p, Task* pi_task) {
   } else if (queued) {
     wakeup_preempt(rq, p, 0);
   }
+  // check_class_changed(): switched_from_*() / switched_to_*() / prio_changed_*() queue balance
+  // callbacks, which __balance_callbacks() runs before rt_mutex_setprio() unlocks the rq. A
+  // deboosted owner that was the rq's last RT (DL) task lets it pull RT (DL) work waiting on
+  // other CPUs; a boosted queued task may overload its rq and be pushed.
+  if (!queued) return;
+  bool pull_rt = false, pull_dl = false;
+  if (prev_class != cls) {
+    pull_rt = prev_class == rt_.get() && rq.rt.rt_nr_running == 0;  // switched_from_rt()
+    pull_dl = prev_class == dl_.get() && rq.dl.dl_nr_running == 0;  // switched_from_dl()
+    if (rq.curr != p && p->nr_cpus_allowed > 1) {                   // switched_to_rt/dl()
+      if (cls == rt_.get()) push_rt_tasks(rq);
+      if (cls == dl_.get()) push_dl_tasks(rq);
+    }
+  } else if (running) {
+    pull_rt = cls == rt_.get() && oldprio < prio;  // prio_changed_rt(): the donor lowered
+    pull_dl = cls == dl_.get() && rq.dl.earliest_dl() < p->dl.deadline;  // prio_changed_dl()
+  }
+  if (pull_rt) pull_rt_task(rq);
+  if (pull_dl) pull_dl_task(rq);
 }
 
 }  // namespace proxysim

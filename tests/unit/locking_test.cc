@@ -70,6 +70,36 @@ TEST(Locking, PiEmitsSetprioBoostAndDeboost) {
   EXPECT_EQ(count(r.trace, "sched_pi_setprio:"), 2);
 }
 
+// switched_from_rt(): an owner deboosted out of the RT class that was its CPU's last RT task
+// lets that CPU pull RT work queued elsewhere (rt_mutex_setprio() runs the balance callback
+// before it returns). 2 CPUs, zero costs:
+//   0 ms  owner (fair, CPU 1) takes m; r (FIFO 40) starts on CPU 0 and sleeps 3 ms;
+//   1 ms  waiter (FIFO 80, CPU 0) blocks on m: owner runs at prio 19;  2 ms  hog (FIFO 90,
+//   CPU 0) runs 30 ms;  3 ms  r wakes: CPU 0 runs hog, CPU 1 the boosted owner, so r waits
+//   queued on CPU 0;  10 ms owner unlocks and drops to prio 120 with no RT task left on CPU 1:
+//   CPU 1 pulls r, which runs 10-15 ms.
+// Without the pull r waits for hog: 32-37 ms (response 34 ms instead of 12 ms).
+TEST(Locking, PiDeboostOutOfRtPullsRtWork) {
+  const std::string json = R"({"tasks": {
+    "owner": {"loop": 1, "cpus": [1], "lock": "m", "run": 10000, "unlock": "m", "run2": 10000,
+              "sleep": 100000},
+    "waiter": {"loop": 1, "policy": "SCHED_FIFO", "priority": 80, "cpus": [0], "delay": 1000,
+               "lock": "m", "run": 1000, "unlock": "m", "sleep": 100000},
+    "hog": {"loop": 1, "policy": "SCHED_FIFO", "priority": 90, "cpus": [0], "delay": 2000,
+            "run": 30000, "sleep": 100000},
+    "r": {"loop": 1, "policy": "SCHED_FIFO", "priority": 40, "delay": 3000, "run": 5000,
+          "sleep": 100000}},
+    "global": {"duration": 1}})";
+  auto r = run(json, 2, "pi");
+  ASSERT_TRUE(r.status.is_ok()) << r.status.message();
+  EXPECT_NE(r.trace.find("     0.010000: sched_migrate_task: comm=r-3 pid=1003 prio=59 "
+                         "orig_cpu=0 dest_cpu=1"),
+            std::string::npos)
+      << r.trace;
+  EXPECT_EQ(r.task("r").migrations[static_cast<size_t>(MigrateReason::kRtPull)], 1);
+  EXPECT_EQ(r.task("r").response_ns.max, 12 * kNsPerMs);  // 3 -> 15 ms
+}
+
 TEST(Locking, ProxyRunsOwnerOnDonorContextAndSplitsAccounting) {
   auto r = run(kClassic, 1, "proxy");
   ASSERT_TRUE(r.status.is_ok());
