@@ -211,7 +211,8 @@ BENCHMARK(BM_FindProxyTask)->Arg(1)->Arg(4)->Arg(16)->Arg(64);
 
 // RT push/pull search: find_lowest_rq() for a FIFO-50 task allowed everywhere, over `cpus`
 // CPUs. busy = 0: every CPU idle (all tie); 1: each CPU has an RT task of random priority
-// queued (rt.highest_prio set by hand), so some are below the task and some not.
+// queued (rt.highest_prio set by hand, then the cpupri index updated), so some are below the
+// task and some not.
 void BM_FindLowestRq(benchmark::State& state) {
   const int cpus = static_cast<int>(state.range(0));
   const bool busy = state.range(1) != 0;
@@ -232,6 +233,7 @@ void BM_FindLowestRq(benchmark::State& state) {
     for (int c = 0; c < cpus; ++c) {
       k.cpu_rq(c).rt.highest_prio = static_cast<int>(rng.below(100));
       k.cpu_rq(c).nr_running = 1;
+      k.cpupri_update(k.cpu_rq(c));  // the index the search reads
     }
   for (auto _ : state) benchmark::DoNotOptimize(k.find_lowest_rq(&p, 0));
   set_counters(state, 1);

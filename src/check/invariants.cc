@@ -165,6 +165,9 @@ void InvariantChecker::check_rq_counts() {
       if (want[i] != have[i])
         return k_.fail(fmt::format("rq {}: the {} CPU index says {}, the runqueue {}", c, kNames[i],
                                    have[i], want[i]));
+    if (k_.cpupri_level(c) != k_.cpupri_of(c))
+      return k_.fail(fmt::format("rq {}: cpupri level {}, the runqueue says {}", c,
+                                 k_.cpupri_level(c), k_.cpupri_of(c)));
   }
 }
 

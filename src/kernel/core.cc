@@ -49,7 +49,14 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
   }
   online_ = CpuMask::all(opt_.nr_cpus);
   for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_, &dl_cpus_}) m->resize(opt_.nr_cpus);
-  for (int c = 0; c < opt_.nr_cpus; ++c) idle_curr_.assign(c, true);
+  for (CpuBitmap& m : cpupri_mask_) m.resize(opt_.nr_cpus);
+  cpupri_level_.assign(static_cast<size_t>(opt_.nr_cpus), 0);  // every CPU idle
+  cpupri_count_[0] = opt_.nr_cpus;
+  cpupri_nonempty_[0] = opt_.nr_cpus > 0 ? 1 : 0;
+  for (int c = 0; c < opt_.nr_cpus; ++c) {
+    idle_curr_.assign(c, true);
+    cpupri_mask_[0].assign(c, true);
+  }
   parse_protocol(opt_.protocol, &protocol_);
   const auto& faults = known_faults();
   for (size_t i = 0; i < faults.size(); ++i)
@@ -298,6 +305,7 @@ void Kernel::sched_setattr(Task* p, const SchedParams& sp) {
   if (running) p->sched_class->put_prev_task(rq, p, p);
   set_sched_params(p, sp);
   if (p->pi_task && p->pi_task->prio < p->prio) p->prio = p->pi_task->prio;  // still boosted
+  if (task_on_rq_migrating(p)) cpupri_update(rq);  // its destination counts its prio
   if (queued) {
     p->sched_class->enqueue_task(rq, p, ENQUEUE_RESTORE);
     p->on_rq = kTaskOnRqQueued;
@@ -448,6 +456,7 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
     // ttwu_queue_wakelist(): the target completes the wakeup in its IPI handler.
     Rq& rq = cpu_rq(cpu);
     rq.wake_list.push_back(p);
+    cpupri_update(rq);
     p->wake_flags_pending = wake_flags;
     send_ipi(cpu);
   }
@@ -491,6 +500,7 @@ void Kernel::handle_ipi(int cpu) {
   // sched_ttwu_pending(): complete the queued wakeups in order.
   std::vector<Task*> list;
   list.swap(rq.wake_list);
+  cpupri_update(rq);
   for (Task* p : list) ttwu_do_activate(rq, p, p->wake_flags_pending);
   list.clear();
   if (rq.wake_list.empty()) rq.wake_list.swap(list);  // keep the capacity
@@ -513,6 +523,7 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
   p->cpu = dest_cpu;
   p->wake_cpu = dest_cpu;
   cpu_rq(dest_cpu).incoming.push_back(p);
+  cpupri_update(cpu_rq(dest_cpu));
   eq_.push(now_ + cross_cpu_delay(opt_.costs.migration, dest_cpu), EvKind::kMigrateArrive, p->id,
            dest_cpu);
 }
@@ -520,6 +531,7 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
 void Kernel::handle_migrate_arrive(Task* p, int cpu) {
   Rq& rq = cpu_rq(cpu);
   rq.incoming.erase(std::find(rq.incoming.begin(), rq.incoming.end(), p));
+  cpupri_update(rq);
   if (p->proxy_migrated && !p->blocked_on && !p->cpus_mask.test(cpu)) {
     // A donor that got its lock while in flight must not run here: through the waking gate.
     // This CPU may have been idling for it (find_proxy_task() waits for a landing owner):
@@ -686,6 +698,7 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   if (prev != &rq.idle) rq.busy_ns += now_ - rq.exec_start;
   rq.curr = next;
   idle_curr_.assign(rq.cpu, next == &rq.idle);
+  cpupri_update(rq);
   rq.donor = next_donor;
   rq.exec_start = now_;
   rq.work_gen++;

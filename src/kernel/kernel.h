@@ -246,8 +246,24 @@ class Kernel {
   const CpuMask& online() const { return online_; }
   // add_nr_running()/sub_nr_running(): every change of rq->nr_running goes through these, so
   // that overloaded_ (rd->overloaded per CPU: nr_running >= 2) stays exact.
-  void add_nr_running(Rq& rq) { overloaded_.assign(rq.cpu, ++rq.nr_running >= 2); }
-  void sub_nr_running(Rq& rq) { overloaded_.assign(rq.cpu, --rq.nr_running >= 2); }
+  void add_nr_running(Rq& rq) {
+    overloaded_.assign(rq.cpu, ++rq.nr_running >= 2);
+    cpupri_update(rq);
+  }
+  void sub_nr_running(Rq& rq) {
+    overloaded_.assign(rq.cpu, --rq.nr_running >= 2);
+    cpupri_update(rq);
+  }
+  // cpupri (kernel/sched/cpupri.c): a CPU's level is 0 when idle, 1 when it runs non-RT work,
+  // 2 + (99 - prio) for its highest RT priority queued or arriving, 102 when a DEADLINE task
+  // arrives (CPUPRI_HIGHER); a mask of CPUs per level.
+  // cpupri_update() runs wherever cpupri_of() can change (nr_running, the RT queue, curr, the
+  // wake list, tasks in flight); find_lowest_rq() walks the levels from the lowest, as
+  // cpupri_find() does.
+  static constexpr int kCpupriLevels = 103;
+  int cpupri_of(int cpu);
+  void cpupri_update(Rq& rq);
+  int cpupri_level(int cpu) const { return cpupri_level_[static_cast<size_t>(cpu)]; }
   // CPU indexes (exact; the invariant checker verifies them): curr is the idle task; two or
   // more tasks queued; RT tasks queued; DEADLINE tasks queued. Searches visit only their CPUs
   // and still apply the full test, in the order the linear scans used, so results are those of
@@ -387,6 +403,10 @@ class Kernel {
   std::array<SimEvent, 8> recent_{};  // the last events handled, for violation reports
   CpuMask online_;                    // every simulated CPU
   CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_cpus_;  // see idle_curr_cpus()
+  std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;      // see cpupri_of()
+  std::array<int, kCpupriLevels> cpupri_count_{};
+  std::array<uint64_t, 2> cpupri_nonempty_{};  // levels with a CPU
+  std::vector<uint8_t> cpupri_level_;
   Status workload_status_;  // a workload error found while running (exit 1)
 
  public:

@@ -75,6 +75,7 @@ class RtClass final : public SchedClass {
         if (pushable(t)) ++n;
     rt.nr_pushable = n;
     rt.overloaded = rt.rt_nr_running >= 2 && n > 0;
+    k_.cpupri_update(rq);  // highest_prio changed after add/sub_nr_running() saw the old one
   }
 
   void enqueue_task(Rq& rq, Task* p, int flags) override {

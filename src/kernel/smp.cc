@@ -5,19 +5,33 @@
 // `incoming` list meanwhile, so that a second search does not pick the same CPU for another
 // task: the kernel moves tasks under both rq locks, so it never sees a half-done push.
 #include <algorithm>
+#include <bit>
 
 #include "kernel/kernel.h"
 
 namespace proxysim {
 
 // cpupri value of a CPU: 0 idle, 1 running non-RT, 2 + rt_priority-ish for RT (higher = busier).
-static int cpupri_of(Kernel& k, int cpu) {
-  Rq& rq = k.cpu_rq(cpu);
-  int prio = k.rq_prio(cpu);
+int Kernel::cpupri_of(int cpu) {
+  Rq& rq = cpu_rq(cpu);
+  int prio = rq_prio(cpu);
   if (prio < 100) return 2 + (99 - prio);
   bool idle =
       rq.curr == &rq.idle && rq.nr_running == 0 && rq.wake_list.empty() && rq.incoming.empty();
   return idle ? 0 : 1;
+}
+
+void Kernel::cpupri_update(Rq& rq) {
+  const size_t cpu = static_cast<size_t>(rq.cpu);
+  const int v = cpupri_of(rq.cpu), old = cpupri_level_[cpu];
+  if (v == old) return;
+  cpupri_mask_[static_cast<size_t>(old)].assign(rq.cpu, false);
+  if (--cpupri_count_[static_cast<size_t>(old)] == 0)
+    cpupri_nonempty_[static_cast<size_t>(old) / 64] &= ~(uint64_t{1} << (old % 64));
+  cpupri_mask_[static_cast<size_t>(v)].assign(rq.cpu, true);
+  if (cpupri_count_[static_cast<size_t>(v)]++ == 0)
+    cpupri_nonempty_[static_cast<size_t>(v) / 64] |= uint64_t{1} << (v % 64);
+  cpupri_level_[cpu] = static_cast<uint8_t>(v);
 }
 
 // Highest RT priority queued on or arriving at a CPU (MAX_RT_PRIO = 100 if none).
@@ -57,23 +71,30 @@ int Kernel::pick_preferred(const std::vector<int>& cpus, int task_cpu) {
 
 // find_lowest_rq(): the CPUs of the lowest cpupri level below p, preferring p's CPU, then this
 // CPU, then cpumask_any_and_distribute().
+// The levels below p's are visited from the lowest (cpupri_find()); the first with a CPU of p's
+// affinity gives the candidates, chosen among as pick_preferred() does (p's CPU, this CPU,
+// then cpumask_any_and_distribute()), on the level's mask without listing it.
 int Kernel::find_lowest_rq(Task* p, int task_cpu) {
   if (p->nr_cpus_allowed == 1) return -1;
-  int task_pri = 2 + (99 - p->prio);
-  int best = INT32_MAX;
-  std::vector<int>& lowest = cpu_scratch_;
-  lowest.clear();
-  for (int c = p->cpus_mask.first(); c >= 0 && c < nr_cpus(); c = p->cpus_mask.next(c)) {
-    int v = cpupri_of(*this, c);
-    if (v >= task_pri) continue;
-    if (v < best) {
-      best = v;
-      lowest.clear();
+  const int task_pri = 2 + (99 - p->prio);
+  auto allowed = [&](int c) { return p->cpus_mask.test(c); };
+  for (int w = 0; w < 2; ++w) {
+    for (uint64_t bits = cpupri_nonempty_[static_cast<size_t>(w)]; bits; bits &= bits - 1) {
+      const int v = w * 64 + std::countr_zero(bits);
+      if (v >= task_pri) return -1;
+      const CpuBitmap& m = cpupri_mask_[static_cast<size_t>(v)];
+      int first = m.next_from(0);
+      while (first >= 0 && !allowed(first)) first = m.next_from(first + 1);
+      if (first < 0) continue;
+      if (m.test(task_cpu) && allowed(task_cpu)) return task_cpu;
+      if (m.test(ctx_cpu_) && allowed(ctx_cpu_)) return ctx_cpu_;
+      int c = distribute_prev_ + 1 < nr_cpus() ? m.next_from(distribute_prev_ + 1) : -1;
+      while (c >= 0 && !allowed(c)) c = m.next_from(c + 1);
+      distribute_prev_ = c >= 0 ? c : first;
+      return distribute_prev_;
     }
-    if (v == best) lowest.push_back(c);
   }
-  if (lowest.empty()) return -1;
-  return pick_preferred(lowest, task_cpu);
+  return -1;
 }
 
 // pick_next_pushable_task() / pick_highest_pushable_task(rq, cpu)
