@@ -267,13 +267,18 @@ void BM_FindLaterRq(benchmark::State& state) {
       o.dl.task = &o;
       o.dl.deadline = static_cast<Time>(rng.below(1000)) * kNsPerMs;
       k.cpu_rq(c).dl.queue.push_back(&o.dl);
+      k.cpu_rq(c).dl.dl_nr_running = 1;
+      k.dl_busy_update(k.cpu_rq(c));  // the index the search reads
     }
   for (auto _ : state) benchmark::DoNotOptimize(k.find_later_rq(&p));
   set_counters(state, 1);
   state.counters["ns_per_cpu"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * cpus,
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  for (int c = 0; c < cpus; ++c) k.cpu_rq(c).dl.queue.clear();
+  for (int c = 0; c < cpus; ++c) {
+    k.cpu_rq(c).dl.queue.clear();
+    k.cpu_rq(c).dl.dl_nr_running = 0;
+  }
 }
 BENCHMARK(BM_FindLowestRq)->ArgsProduct({{4, 16, 64, 256, 1024}, {0, 1}});
 BENCHMARK(BM_FindLaterRq)->ArgsProduct({{4, 16, 64, 256, 1024}, {0, 1}});

@@ -165,6 +165,12 @@ void InvariantChecker::check_rq_counts() {
       if (want[i] != have[i])
         return k_.fail(fmt::format("rq {}: the {} CPU index says {}, the runqueue {}", c, kNames[i],
                                    have[i], want[i]));
+    int incoming_dl = 0;
+    for (const Task* t : rq.incoming) incoming_dl += t->policy == Policy::kDeadline;
+    if (incoming_dl != rq.incoming_dl ||
+        k_.dl_busy_cpus().test(c) != (rq.dl.dl_nr_running > 0 || incoming_dl > 0))
+      return k_.fail(fmt::format("rq {}: {} DEADLINE tasks in flight, counted {}; busy index {}", c,
+                                 incoming_dl, rq.incoming_dl, k_.dl_busy_cpus().test(c)));
     if (k_.cpupri_level(c) != k_.cpupri_of(c))
       return k_.fail(fmt::format("rq {}: cpupri level {}, the runqueue says {}", c,
                                  k_.cpupri_level(c), k_.cpupri_of(c)));

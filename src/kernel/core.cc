@@ -48,7 +48,8 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
     rqs_.push_back(std::move(rq));
   }
   online_ = CpuMask::all(opt_.nr_cpus);
-  for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_, &dl_cpus_}) m->resize(opt_.nr_cpus);
+  for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_, &dl_cpus_, &dl_busy_})
+    m->resize(opt_.nr_cpus);
   for (CpuBitmap& m : cpupri_mask_) m.resize(opt_.nr_cpus);
   cpupri_level_.assign(static_cast<size_t>(opt_.nr_cpus), 0);  // every CPU idle
   cpupri_count_[0] = opt_.nr_cpus;
@@ -522,8 +523,13 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
   p->last_cpu = p->cpu;
   p->cpu = dest_cpu;
   p->wake_cpu = dest_cpu;
-  cpu_rq(dest_cpu).incoming.push_back(p);
-  cpupri_update(cpu_rq(dest_cpu));
+  Rq& dest = cpu_rq(dest_cpu);
+  dest.incoming.push_back(p);
+  cpupri_update(dest);
+  if (p->policy == Policy::kDeadline) {
+    ++dest.incoming_dl;
+    dl_busy_update(dest);
+  }
   eq_.push(now_ + cross_cpu_delay(opt_.costs.migration, dest_cpu), EvKind::kMigrateArrive, p->id,
            dest_cpu);
 }
@@ -532,6 +538,10 @@ void Kernel::handle_migrate_arrive(Task* p, int cpu) {
   Rq& rq = cpu_rq(cpu);
   rq.incoming.erase(std::find(rq.incoming.begin(), rq.incoming.end(), p));
   cpupri_update(rq);
+  if (p->policy == Policy::kDeadline) {
+    --rq.incoming_dl;
+    dl_busy_update(rq);
+  }
   if (p->proxy_migrated && !p->blocked_on && !p->cpus_mask.test(cpu)) {
     // A donor that got its lock while in flight must not run here: through the waking gate.
     // This CPU may have been idling for it (find_proxy_task() waits for a landing owner):

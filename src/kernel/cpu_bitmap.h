@@ -31,6 +31,21 @@ class CpuBitmap {
     }
   }
 
+  // First clear bit >= cpu and < nr, or -1.
+  int next_clear_from(int cpu, int nr) const {
+    size_t w = static_cast<size_t>(cpu) / 64;
+    if (cpu >= nr) return -1;
+    uint64_t word = ~words_[w] & (~uint64_t{0} << (cpu % 64));
+    for (;;) {
+      if (word) {
+        int c = static_cast<int>(w * 64) + std::countr_zero(word);
+        return c < nr ? c : -1;
+      }
+      if (++w >= words_.size()) return -1;
+      word = ~words_[w];
+    }
+  }
+
   // Calls f(c) for the set bits c in [start, nr) and then [0, start), in that order, until f
   // returns true; returns that c, or -1. The order of a scan "from start, wrapping" over CPUs.
   template <typename F>

@@ -30,6 +30,7 @@ void dl_tree_add(Kernel& k, Rq& rq, DlEntity* dl) {
   dl->on_tree = true;
   if (dl->task) {
     k.dl_cpus().assign(rq.cpu, ++rq.dl.dl_nr_running > 0);
+    k.dl_busy_update(rq);
     k.add_nr_running(rq);
   }
 }
@@ -40,6 +41,7 @@ void dl_tree_del(Kernel& k, Rq& rq, DlEntity* dl) {
   dl->on_tree = false;
   if (dl->task) {
     k.dl_cpus().assign(rq.cpu, --rq.dl.dl_nr_running > 0);
+    k.dl_busy_update(rq);
     k.sub_nr_running(rq);
   }
 }

@@ -100,6 +100,7 @@ struct Rq {
   SchedAvg avg_rt;              // PELT utilisation of RT and DL execution on this CPU
   SchedAvg avg_dl;              // (update_rt_rq_load_avg / update_dl_rq_load_avg)
   std::vector<Task*> incoming;  // tasks in flight towards this CPU
+  int incoming_dl = 0;          // of which SCHED_DEADLINE
   bool rt_push_cb = false;      // balance callbacks queued by put_prev/set_next
   bool dl_push_cb = false;
   bool pull_pending = false;  // the donor was taken away (return migration): pull at pick
@@ -240,9 +241,17 @@ class Kernel {
   int rq_prio(int cpu);
   int find_lowest_rq(Task* p, int task_cpu);
   int find_later_rq(Task* p);
-  int pick_distribute(const CpuMask& mask);
-  int pick_distribute(const std::vector<int>& cpus);
-  int pick_preferred(const std::vector<int>& cpus, int task_cpu);
+  // The preference of find_lowest_rq()/find_later_rq() among equally good CPUs: the task's
+  // own, then this one, then cpumask_any_and_distribute(). The set is given by next_in(c), its
+  // first member >= c (or -1), and first, its lowest member.
+  template <typename NextIn>
+  int pick_preferred(int first, int task_cpu, NextIn&& next_in) {
+    if (next_in(task_cpu) == task_cpu) return task_cpu;
+    if (next_in(ctx_cpu_) == ctx_cpu_) return ctx_cpu_;
+    int c = distribute_prev_ + 1 < nr_cpus() ? next_in(distribute_prev_ + 1) : -1;
+    distribute_prev_ = c >= 0 ? c : first;
+    return distribute_prev_;
+  }
   const CpuMask& online() const { return online_; }
   // add_nr_running()/sub_nr_running(): every change of rq->nr_running goes through these, so
   // that overloaded_ (rd->overloaded per CPU: nr_running >= 2) stays exact.
@@ -272,6 +281,11 @@ class Kernel {
   const CpuBitmap& overloaded_cpus() const { return overloaded_; }
   CpuBitmap& rt_cpus() { return rt_cpus_; }
   CpuBitmap& dl_cpus() { return dl_cpus_; }
+  // CPUs with DEADLINE work queued or arriving (the complement of cpudl's free_cpus).
+  const CpuBitmap& dl_busy_cpus() const { return dl_busy_; }
+  void dl_busy_update(const Rq& rq) {
+    dl_busy_.assign(rq.cpu, rq.dl.dl_nr_running > 0 || rq.incoming_dl > 0);
+  }
   bool push_rt_task(Rq& rq);
   void push_rt_tasks(Rq& rq);
   void pull_rt_task(Rq& rq);
@@ -399,11 +413,10 @@ class Kernel {
   int next_pid_ = 1000;
   uint64_t waiter_seq_ = 0;
   std::vector<Task*> proxy_chain_;    // scratch for find_proxy_task()
-  std::vector<int> cpu_scratch_;      // scratch for the RT/DL CPU searches
   std::array<SimEvent, 8> recent_{};  // the last events handled, for violation reports
   CpuMask online_;                    // every simulated CPU
-  CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_cpus_;  // see idle_curr_cpus()
-  std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;      // see cpupri_of()
+  CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_cpus_, dl_busy_;  // see idle_curr_cpus()
+  std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;                // see cpupri_of()
   std::array<int, kCpupriLevels> cpupri_count_{};
   std::array<uint64_t, 2> cpupri_nonempty_{};  // levels with a CPU
   std::vector<uint8_t> cpupri_level_;

@@ -43,55 +43,23 @@ int Kernel::rq_prio(int cpu) {
   return prio;
 }
 
-int Kernel::pick_distribute(const CpuMask& mask) {
-  int c = mask.next(distribute_prev_);
-  if (c < 0) c = mask.first();
-  distribute_prev_ = c;
-  return c;
-}
-
-// The same choice over an ascending list of CPUs (the searches below keep one in a reused
-// vector: no allocation per search).
-int Kernel::pick_distribute(const std::vector<int>& cpus) {
-  auto it = std::upper_bound(cpus.begin(), cpus.end(), distribute_prev_);
-  int c = it != cpus.end() ? *it : cpus.front();
-  distribute_prev_ = c;
-  return c;
-}
-
-// The preference of find_lowest_rq()/find_later_rq() among equally good CPUs: the task's own,
-// then this one, then cpumask_any_and_distribute().
-int Kernel::pick_preferred(const std::vector<int>& cpus, int task_cpu) {
-  for (int c : cpus)
-    if (c == task_cpu) return c;
-  for (int c : cpus)
-    if (c == ctx_cpu_) return c;
-  return pick_distribute(cpus);
-}
-
-// find_lowest_rq(): the CPUs of the lowest cpupri level below p, preferring p's CPU, then this
-// CPU, then cpumask_any_and_distribute().
 // The levels below p's are visited from the lowest (cpupri_find()); the first with a CPU of p's
-// affinity gives the candidates, chosen among as pick_preferred() does (p's CPU, this CPU,
-// then cpumask_any_and_distribute()), on the level's mask without listing it.
+// affinity gives the candidates, chosen among on the level's mask.
 int Kernel::find_lowest_rq(Task* p, int task_cpu) {
   if (p->nr_cpus_allowed == 1) return -1;
   const int task_pri = 2 + (99 - p->prio);
-  auto allowed = [&](int c) { return p->cpus_mask.test(c); };
   for (int w = 0; w < 2; ++w) {
     for (uint64_t bits = cpupri_nonempty_[static_cast<size_t>(w)]; bits; bits &= bits - 1) {
       const int v = w * 64 + std::countr_zero(bits);
       if (v >= task_pri) return -1;
       const CpuBitmap& m = cpupri_mask_[static_cast<size_t>(v)];
-      int first = m.next_from(0);
-      while (first >= 0 && !allowed(first)) first = m.next_from(first + 1);
-      if (first < 0) continue;
-      if (m.test(task_cpu) && allowed(task_cpu)) return task_cpu;
-      if (m.test(ctx_cpu_) && allowed(ctx_cpu_)) return ctx_cpu_;
-      int c = distribute_prev_ + 1 < nr_cpus() ? m.next_from(distribute_prev_ + 1) : -1;
-      while (c >= 0 && !allowed(c)) c = m.next_from(c + 1);
-      distribute_prev_ = c >= 0 ? c : first;
-      return distribute_prev_;
+      auto next_in = [&](int from) {
+        int c = m.next_from(from);
+        while (c >= 0 && !p->cpus_mask.test(c)) c = m.next_from(c + 1);
+        return c;
+      };
+      const int first = next_in(0);
+      if (first >= 0) return pick_preferred(first, task_cpu, next_in);
     }
   }
   return -1;
@@ -181,24 +149,29 @@ static Time dl_earliest(Kernel& k, int cpu) {
   return e;
 }
 
-// find_later_rq() via cpudl: a CPU without DL work, else the one whose earliest deadline is
-// the latest and later than p's.
+// find_later_rq() via cpudl: a CPU without DL work (chosen as pick_preferred() does, on the
+// mask), else the one whose earliest deadline is the latest and later than p's; only CPUs with
+// DL work are visited for that.
 int Kernel::find_later_rq(Task* p) {
   if (p->nr_cpus_allowed == 1) return -1;
-  std::vector<int>& free_cpus = cpu_scratch_;
-  free_cpus.clear();
+  const int n = nr_cpus();
+  auto next_free = [&](int from) {
+    int c = dl_busy_.next_clear_from(from, n);
+    while (c >= 0 && !p->cpus_mask.test(c)) c = dl_busy_.next_clear_from(c + 1, n);
+    return c;
+  };
+  const int first = next_free(0);
+  if (first >= 0) return pick_preferred(first, p->cpu, next_free);
   int latest_cpu = -1;
   Time latest = 0;
-  for (int c = p->cpus_mask.first(); c >= 0 && c < nr_cpus(); c = p->cpus_mask.next(c)) {
+  for (int c = dl_busy_.next_from(0); c >= 0; c = dl_busy_.next_from(c + 1)) {
+    if (!p->cpus_mask.test(c)) continue;
     Time e = dl_earliest(*this, c);
-    if (e == kTimeNever) {
-      free_cpus.push_back(c);
-    } else if (e > p->dl.deadline && (latest_cpu < 0 || e > latest)) {
+    if (e > p->dl.deadline && (latest_cpu < 0 || e > latest)) {
       latest = e;
       latest_cpu = c;
     }
   }
-  if (!free_cpus.empty()) return pick_preferred(free_cpus, p->cpu);
   return latest_cpu;
 }
 
