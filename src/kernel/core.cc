@@ -708,7 +708,7 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   if (prev != &rq.idle) rq.busy_ns += now_ - rq.exec_start;
   rq.curr = next;
   idle_curr_.assign(rq.cpu, next == &rq.idle);
-  cpupri_update(rq);
+  if (next == &rq.idle || prev == &rq.idle) cpupri_update(rq);  // idle-ness is all curr moves
   rq.donor = next_donor;
   rq.exec_start = now_;
   rq.work_gen++;

@@ -255,13 +255,14 @@ class Kernel {
   const CpuMask& online() const { return online_; }
   // add_nr_running()/sub_nr_running(): every change of rq->nr_running goes through these, so
   // that overloaded_ (rd->overloaded per CPU: nr_running >= 2) stays exact.
+  // (nr_running moves the cpupri level only between idle and non-RT: at 0 <-> 1.)
   void add_nr_running(Rq& rq) {
     overloaded_.assign(rq.cpu, ++rq.nr_running >= 2);
-    cpupri_update(rq);
+    if (rq.nr_running == 1) cpupri_update(rq);
   }
   void sub_nr_running(Rq& rq) {
     overloaded_.assign(rq.cpu, --rq.nr_running >= 2);
-    cpupri_update(rq);
+    if (rq.nr_running == 0) cpupri_update(rq);
   }
   // cpupri (kernel/sched/cpupri.c): a CPU's level is 0 when idle, 1 when it runs non-RT work,
   // 2 + (99 - prio) for its highest RT priority queued or arriving, 102 when a DEADLINE task
