@@ -1,5 +1,7 @@
 // RT and DL push/pull (kernel/sched/rt.c, deadline.c, cpupri.c, cpudeadline.c), on a flat
-// topology. Searches are linear in CPUs here; cpupri/cpudl-style indexes are future work.
+// topology. find_lowest_rq() uses per-level CPU masks (cpupri); find_later_rq() finds a free CPU
+// on a mask (cpudl's free_cpus) but scans the CPUs with DEADLINE work for the latest deadline
+// (cpudl's max-heap is not modelled). Pulls visit only CPUs with RT (DL) tasks queued.
 //
 // A pushed or pulled task is in flight for costs().migration and counted in the destination's
 // `incoming` list meanwhile, so that a second search does not pick the same CPU for another
