@@ -66,7 +66,7 @@ constexpr KeySpec kTaskKeys[] = {
 constexpr std::string_view kLegacyKeys[] = {"exec", "lock_order", "resources"};
 
 // Most threads one workload may start (sum of "instance").
-constexpr int64_t kMaxThreads = 100000;
+constexpr int64_t kMaxThreads = 1048576;  // 2^20
 
 enum class Scope : uint8_t { kTask, kPhase };
 
