@@ -41,10 +41,12 @@ struct SchedAvg {
 // Layout: the first 64 bytes hold what a walk of the EEVDF treap reads at each node (links,
 // vruntime, deadline, the min_vruntime/min_slice augmentation, weight, heap priority), and
 // SchedEntity is first in Task: a walk touches at most two cache lines per node (was three, the
-// fields spread over 140 bytes from offset 224). 1,024 CPUs x 100,000 tasks (BM_ScaleSteady):
-// median 3.97 -> 2.76 us CPU per event over 7+ runs each on a noisy machine. Making it
-// alignas(64) (one line per node) measured worse: median ~4.5 us (aligned operator new leaves a
-// fragment before every Task, and a Task grows to 832 bytes).
+// fields spread over 124 bytes from offset 224). 1,024 CPUs x 100,000 tasks (BM_ScaleSteady,
+// cpu_ns_per_event_steady, 11 runs alternating with the previous layout on a noisy machine):
+// median 3.94 -> 3.09 us per event, faster in 10 of the 11 pairs. Making it alignas(64) (one
+// line per node) measured worse, median 4.75 us over 10 runs (aligned operator new leaves a
+// fragment before every Task, and a Task grows to 832 bytes); so did moving Task's small
+// fields (cpu, prio, on_rq, ...) right after se (slower in 4 of 4 pairs).
 struct SchedEntity {
   // --- one cache line: the treap walk ---
   struct Task* left = nullptr;  // treap links
