@@ -69,6 +69,9 @@ void run_bench(benchmark::State& state, const std::string& json, int cpus, Obser
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["ns_per_event"] = benchmark::Counter(
       static_cast<double>(events), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  // The process's peak so far: it includes the benchmarks that ran before this one (run one
+  // benchmark alone with --benchmark_filter, or see BM_Memory* in bench_mem.cc, which measure
+  // each run in a child process).
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   state.counters["peak_rss_MiB"] = static_cast<double>(ru.ru_maxrss) / 1024.0;

@@ -26,4 +26,21 @@ inline std::string random_fair(int tasks, uint64_t seed) {
   return json + "}}";
 }
 
+// Many instanced sleepers, the way a user writes a million threads with rt-app: `defs` task
+// definitions of `instances` threads each. A definition runs U[50,500] us, then sleeps
+// U[2,20] s, after an initial delay U[0,1] s (spreads the start); random but fixed per
+// definition index and seed. At 1,000 x 1,000 threads that is ~25 CPUs of demand: mostly
+// sleeping on 64 CPUs. (Sleeps of 0.1-2 s would ask for ~260 CPUs: an overloaded system.)
+inline std::string instanced_sleepers(int defs, int instances, uint64_t seed) {
+  Rng rng(seed);
+  std::string json = R"({"tasks": {)";
+  for (int i = 0; i < defs; ++i) {
+    json += (i ? ",\"s" : "\"s") + std::to_string(i) + R"(": {"instance": )" +
+            std::to_string(instances) + R"(, "delay": )" + std::to_string(rng.below(1000000)) +
+            R"(, "run": )" + std::to_string(50 + rng.below(451)) + R"(, "sleep": )" +
+            std::to_string(2000000 + rng.below(18000001)) + "}";
+  }
+  return json + "}}";
+}
+
 }  // namespace proxysim::bench

@@ -43,12 +43,13 @@ enum class EventKind : uint8_t {
   kFork,   // start one more thread of task `resource` (an index into Workload::tasks)
 };
 
+// (Fields grouped by size: no padding.)
 struct Event {
+  Time duration = 0;   // run/runtime/sleep: ns; timer: period in ns
+  int64_t amount = 0;  // mem/iorun/memrun: bytes
+  int resource = -1;   // timer: index into Workload::timers
+  int resource2 = -1;  // wait/sync: the mutex (index into Workload::mutexes)
   EventKind kind = EventKind::kRun;
-  Time duration = 0;           // run/runtime/sleep: ns; timer: period in ns
-  int resource = -1;           // timer: index into Workload::timers
-  int resource2 = -1;          // wait/sync: the mutex (index into Workload::mutexes)
-  int64_t amount = 0;          // mem/iorun/memrun: bytes
   bool timer_absolute = true;  // timer: rt-app "mode" (absolute is rt-app's default)
   std::string key;             // the JSON key as written ("run1", "timer0")
   SourceLoc loc;

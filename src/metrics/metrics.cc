@@ -42,7 +42,7 @@ void MetricsCollector::on_start(const RunInfo& info) {
 
 MetricsCollector::TaskState* MetricsCollector::touch_new(const TaskRef& p, std::string_view name) {
   size_t i = static_cast<size_t>(p.id);
-  if (i >= tasks_.size()) tasks_.resize(i + 1);
+  if (i >= tasks_.size()) tasks_.grow_to(i + 1);
   TaskState& ts = tasks_[i];
   ts.seen = true;
   ts.name.assign(name);
@@ -247,6 +247,9 @@ RunMetrics MetricsCollector::result(const RunStats& stats) const {
   r.seed = seed_;
   r.stats = stats;
   r.deadlocks = deadlocks_;
+  size_t seen = 0;
+  for (size_t i = 0; i < tasks_.size(); ++i) seen += tasks_[i].seen;
+  r.tasks.reserve(seen);
   for (size_t i = 0; i < tasks_.size(); ++i) {
     const TaskState& ts = tasks_[i];
     if (!ts.seen) continue;

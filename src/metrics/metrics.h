@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,33 +127,51 @@ class MetricsCollector : public Observer {
   void keep_activations(bool keep) { keep_activations_ = keep; }
 
  private:
+  // Per task; grouped by size so that no field pads (a million tasks: every byte is 1 MB).
   struct TaskState {
-    bool seen = false;
     std::string name;
+    std::vector<int64_t> response;
+    std::vector<int64_t> wakeup_latency;
     const char* name_src = nullptr;  // where `name` was copied from (TaskRef contract: a rename
                                      // points to new storage, so an unchanged address and
                                      // length mean an unchanged name)
-    int pid = 0;
-    Policy policy = Policy::kNormal;
-    int prio = 120;
     Time cpu_time = 0;
     Time donated = 0;
     Time proxy = 0;
     int64_t activations = 0;
     int64_t deadline_misses = 0;
-    std::vector<int64_t> response;
-    std::vector<int64_t> wakeup_latency;
-    int on_cpu = -1;                 // CPU where it is curr, or -1
     Time waking_since = kTimeNever;  // first sched_waking not yet followed by a switch-in
     std::array<int64_t, kNrMigrateReasons> migrations{};
     int64_t migrations_total = 0;
     int64_t voluntary = 0;
     int64_t involuntary = 0;
-    int wait_lock = -1;               // lock it waits for (contend .. acquire), or -1
-    Time wait_since = 0;              // start of that wait
+    Time wait_since = 0;              // start of the wait for wait_lock
     Time starved_since = kTimeNever;  // start of the current owner-starved interval
     LockWait lock_wait;
     Time owner_starved = 0;
+    int pid = 0;
+    int prio = 120;
+    int on_cpu = -1;     // CPU where it is curr, or -1
+    int wait_lock = -1;  // lock it waits for (contend .. acquire), or -1
+    Policy policy = Policy::kNormal;
+    bool seen = false;
+  };
+  // TaskState by id, in chunks of kChunk: growing never moves (or copies) the existing states, so
+  // a million tasks need no doubling peak, and a TaskState* stays valid.
+  class TaskTable {
+   public:
+    size_t size() const { return size_; }
+    TaskState& operator[](size_t i) { return chunks_[i / kChunk][i % kChunk]; }
+    const TaskState& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+    void grow_to(size_t n) {  // size() = max(size(), n)
+      while (chunks_.size() * kChunk < n) chunks_.push_back(std::make_unique<TaskState[]>(kChunk));
+      if (n > size_) size_ = n;
+    }
+
+   private:
+    static constexpr size_t kChunk = 256;
+    std::vector<std::unique_ptr<TaskState[]>> chunks_;
+    size_t size_ = 0;
   };
   struct CpuState {
     int curr = -1;   // task id, -1 for idle
@@ -163,9 +182,8 @@ class MetricsCollector : public Observer {
     Time proxy = 0;
   };
 
-  // The state of task `p` with its last-seen attributes refreshed; nullptr for idle.
-  // The state of p, created if new. The pointer is valid until the next touch() of a new id:
-  // touch every task of an event first (a replayed trace meets tasks late), then use them.
+  // The state of task `p`, created if new, with its last-seen attributes refreshed; nullptr for
+  // idle. TaskTable never moves states, so the pointer stays valid.
   TaskState* touch(const TaskRef& p) {
     if (p.id < 0) return nullptr;
     size_t i = static_cast<size_t>(p.id);
@@ -196,10 +214,10 @@ class MetricsCollector : public Observer {
   std::string protocol_;
   int nr_cpus_ = 0;
   uint64_t seed_ = 0;
-  std::vector<TaskState> tasks_;  // indexed by id
-  std::vector<CpuState> cpus_;    // indexed by CPU
-  std::vector<int> owner_;        // indexed by lock: owner task id, or -1
-  std::vector<int> waiters_;      // ids of the tasks with wait_lock >= 0 (any order)
+  TaskTable tasks_;             // indexed by id
+  std::vector<CpuState> cpus_;  // indexed by CPU
+  std::vector<int> owner_;      // indexed by lock: owner task id, or -1
+  std::vector<int> waiters_;    // ids of the tasks with wait_lock >= 0 (any order)
   std::vector<std::string> deadlocks_;
   bool keep_activations_ = false;
   std::vector<ActivationRecord> activation_log_;

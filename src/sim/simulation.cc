@@ -1,4 +1,7 @@
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -81,9 +84,21 @@ Status run_simulation(const Workload& w, const SimOptions& opt,
                       "runnable-without-return or activate-livelock)",
                       opt.inject));
   }
-  Kernel k(w, opt, observers);
-  if (opt.progress) k.progress_cb_ = opt.progress;
-  Status s = k.run(stats);
+  Status s;
+  size_t nr_tasks = 0;
+  {
+    Kernel k(w, opt, observers);
+    if (opt.progress) k.progress_cb_ = opt.progress;
+    s = k.run(stats);
+    nr_tasks = k.tasks().size();
+  }
+#ifdef __GLIBC__
+  // The kernel's tasks are freed, but their pages stay resident when later blocks (an observer's
+  // per-task state) sit above them in the heap, and what the caller builds next (the metrics of
+  // a million tasks) comes on top: release them (1M tasks: peak 1.49 -> 1.27 GiB). Only for
+  // large runs: it costs ~0.1 ms, +30 % on `stress` (thousands of small runs).
+  if (nr_tasks >= 10000) malloc_trim(0);
+#endif
   if (stats) {
     stats->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }

@@ -42,7 +42,7 @@ CpuMask CpuMask::of(std::initializer_list<int> cpus) {
 
 void CpuMask::set(int cpu) {
   size_t w = static_cast<size_t>(cpu) / 64;
-  if (bits_.size() <= w) bits_.resize(w + 1, 0);
+  if (bits_.size() <= w) bits_.resize(w + 1);
   bits_[w] |= uint64_t{1} << (cpu % 64);
 }
 

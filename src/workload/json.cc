@@ -308,6 +308,12 @@ class Builder {
 
 }  // namespace
 
+void release(Value* v) {
+  std::string().swap(v->text);
+  std::vector<Value>().swap(v->items);
+  std::vector<Member>().swap(v->members);
+}
+
 bool Value::is_integer() const {
   if (type != Type::kNumber || text.empty()) return false;
   return text.find_first_of(".eE") == std::string::npos;

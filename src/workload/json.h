@@ -74,6 +74,11 @@ inline constexpr int kMaxDepth = 256;
 // except std::bad_alloc.
 bool parse(std::string_view text, Value* root, SyntaxError* err);
 
+// Frees what `v` holds (string text, array items, object members), keeping its type and
+// position: the loader drops each task's subtree once it is read, so that the DOM shrinks as
+// the Workload grows (a 100,000-task file needs one of the two at a time, not both).
+void release(Value* v);
+
 // A short description of a value for messages: `string "abc"`, `number 1.5`, `an object`,
 // `no value` (a bare member).
 std::string describe(const Value& v);

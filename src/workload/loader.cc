@@ -6,6 +6,8 @@
 // message. Key tables: kTaskKeys below, kGlobalKeys in global.cc, kEvents in events.cc.
 #include "proxysim/loader.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -66,7 +68,7 @@ constexpr KeySpec kTaskKeys[] = {
 constexpr std::string_view kLegacyKeys[] = {"exec", "lock_order", "resources"};
 
 // Most threads one workload may start (sum of "instance").
-constexpr int64_t kMaxThreads = 100000;
+constexpr int64_t kMaxThreads = 1048576;  // 2^20
 
 enum class Scope : uint8_t { kTask, kPhase };
 
@@ -361,6 +363,7 @@ void read_task(Loader& l, const Field& tf) {
       ObjectView phases(*phases_f->value, phases_f->path, d);
       if (phases.fields().empty())
         d->error(phases_f->value->pos, phases_f->path, "no phase defined");
+      t.phases.reserve(phases.fields().size());
       for (Field& pf : phases.fields()) read_phase(l, pf, &ctx, &state, &t);
     }
   } else {
@@ -392,7 +395,14 @@ void read_tasks(Loader& l, const Field& f) {
   if (!expect_object(f, l.diag)) return;
   ObjectView tasks(*f.value, f.path, l.diag);
   if (tasks.fields().empty()) l.diag->error(f.value->pos, f.path, "no task defined");
-  for (Field& tf : tasks.fields()) read_task(l, tf);
+  l.wl->tasks.reserve(tasks.fields().size());
+  for (Field& tf : tasks.fields()) {
+    read_task(l, tf);
+    // Nothing refers to the task's subtree once it is read (messages are formatted, names
+    // copied; the keys stay): free it, so that the Workload reuses its memory. The DOM is
+    // load_workload_from_string()'s own, non-const root: the const_cast is sound.
+    json::release(const_cast<json::Value*>(tf.value));
+  }
 }
 
 // "resources": {"name": {"type": "mutex"}, ...}, rt-app 1.0's declaration of the objects that
@@ -495,23 +505,38 @@ void load(Loader& l, const json::Value& root) {
 }  // namespace
 }  // namespace workload
 
-Status load_workload_from_string(const std::string& text, const std::string& name,
-                                 const LoadOptions& opt, Workload* out) {
-  try {
-    *out = Workload();
-    out->file = name;
-    out->rtapp_1_0 = opt.rtapp_1_0;
+namespace {
+
+// Parses `text`, then loads the document. With `owned` the text is freed once parsed (before the
+// Workload is built: the peak memory of a large file is the larger of the two, not their sum).
+Status load_text(const std::string& text, std::string* owned, const std::string& name,
+                 const LoadOptions& opt, Workload* out) {
+  *out = Workload();
+  out->file = name;
+  out->rtapp_1_0 = opt.rtapp_1_0;
+  Status status = Status::ok();
+  {
     workload::json::Value root;
     workload::json::SyntaxError err;
     if (!workload::json::parse(text, &root, &err))
       return Status::invalid(name + ":" + std::to_string(err.pos.line) + ":" +
                              std::to_string(err.pos.column) + ": syntax error: " + err.message);
+    if (owned != nullptr) std::string().swap(*owned);
     workload::Diagnostics diag(name);
     workload::Loader loader{opt, &diag, out, {}, {}, {}, 0};
     workload::load(loader, root);
     out->warnings = diag.warning_lines();
-    if (diag.has_errors()) return Status::invalid(diag.error_text(opt.max_errors));
-    return Status::ok();
+    if (diag.has_errors()) status = Status::invalid(diag.error_text(opt.max_errors));
+  }
+  return status;
+}
+
+}  // namespace
+
+Status load_workload_from_string(const std::string& text, const std::string& name,
+                                 const LoadOptions& opt, Workload* out) {
+  try {
+    return load_text(text, nullptr, name, opt, out);
   } catch (const std::exception& e) {
     return Status::internal(name + ": internal error while loading: " + e.what());
   }
@@ -528,6 +553,9 @@ Status load_workload(const std::string& path, const LoadOptions& opt, Workload* 
       int err = errno;
       return Status::invalid(path + ": cannot open: " + std::generic_category().message(err));
     }
+    struct stat st {};
+    if (fstat(fileno(fp.get()), &st) == 0 && st.st_size > 0)
+      text.reserve(static_cast<size_t>(st.st_size));  // no doubling (a pipe has no size)
     char buf[65536];
     size_t n = 0;
     while ((n = std::fread(buf, 1, sizeof(buf), fp.get())) > 0) text.append(buf, n);
@@ -535,7 +563,7 @@ Status load_workload(const std::string& path, const LoadOptions& opt, Workload* 
       int err = errno;
       return Status::invalid(path + ": cannot read: " + std::generic_category().message(err));
     }
-    return load_workload_from_string(text, path, opt, out);
+    return load_text(text, &text, path, opt, out);
   } catch (const std::exception& e) {
     return Status::internal(path + ": internal error while loading: " + e.what());
   }

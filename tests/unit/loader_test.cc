@@ -967,13 +967,13 @@ TEST(LoaderErrorTest, Robustness) {
             "int)\n"
             "t.json:2:34: tasks.t.mem: expected an integer, got number -0.0");
   // Threads are capped, per task and over all tasks.
-  EXPECT_EQ(errors(R"({"tasks": {"t": {"instance": 1000000, "run": 1}}})"),
+  EXPECT_EQ(errors(R"({"tasks": {"t": {"instance": 2000000, "run": 1}}})"),
             "t.json:1:30: tasks.t.instance: this task brings the threads started by the workload "
-            "to 1000000, more than the 100000 the simulator supports");
-  EXPECT_EQ(errors(R"({"tasks": {"a": {"instance": 60000, "run": 1}, "b": {"run": 1},
-  "c": {"instance": 40000, "run": 1}, "d": {"instance": 5, "run": 1}}})"),
+            "to 2000000, more than the 1048576 the simulator supports");
+  EXPECT_EQ(errors(R"({"tasks": {"a": {"instance": 600000, "run": 1}, "b": {"run": 1},
+  "c": {"instance": 448576, "run": 1}, "d": {"instance": 5, "run": 1}}})"),
             "t.json:2:21: tasks.c.instance: this task brings the threads started by the workload "
-            "to 100001, more than the 100000 the simulator supports");
+            "to 1048577, more than the 1048576 the simulator supports");
   // Long lines stay linear: 200000 values on one line.
   std::string many = R"({"tasks": {"t": {"run": 1, "yield": [)";
   for (int i = 0; i < 200000; ++i) many += i ? ",\"x\"" : "\"x\"";
