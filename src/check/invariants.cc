@@ -171,6 +171,12 @@ void InvariantChecker::check_rq_counts() {
         k_.dl_busy_cpus().test(c) != (rq.dl.dl_nr_running > 0 || incoming_dl > 0))
       return k_.fail(fmt::format("rq {}: {} DEADLINE tasks in flight, counted {}; busy index {}", c,
                                  incoming_dl, rq.incoming_dl, k_.dl_busy_cpus().test(c)));
+    const Task* first = rq.cfs.root;
+    while (first && first->se.left) first = first->se.left;
+    if (rq.cfs.leftmost != first)
+      return k_.fail(fmt::format("rq {}: cached leftmost {} is not the tree's first {}", c,
+                                 rq.cfs.leftmost ? rq.cfs.leftmost->name : "none",
+                                 first ? first->name : "none"));
     if (k_.cpupri_level(c) != k_.cpupri_of(c))
       return k_.fail(fmt::format("rq {}: cpupri level {}, the runqueue says {}", c,
                                  k_.cpupri_level(c), k_.cpupri_of(c)));

@@ -206,8 +206,19 @@ class FairClass final : public SchedClass {
     avg_vruntime_add(cfs, p);
     p->se.in_tree = true;
     cfs.root = tree_insert(cfs.root, p);
+    if (!cfs.leftmost || entity_before(p, cfs.leftmost)) cfs.leftmost = p;
   }
   void dequeue_tree(CfsRq& cfs, Task* p) {
+    if (cfs.leftmost == p) {
+      // The successor of the first entity: the first of its right subtree, else its parent on
+      // the left spine (the path the erase below walks anyway).
+      Task* next = nullptr;
+      if (p->se.right)
+        next = tree_first(p->se.right);
+      else
+        for (Task* t = cfs.root; t != p; t = t->se.left) next = t;
+      cfs.leftmost = next;
+    }
     cfs.root = tree_erase(cfs.root, p);
     p->se.in_tree = false;
     p->se.left = p->se.right = nullptr;
@@ -369,11 +380,14 @@ class FairClass final : public SchedClass {
   // while its slice is protected (RUN_TO_PARITY).
   Task* pick_eevdf(CfsRq& cfs) {
     Task* curr = cfs.curr;
-    if (cfs.nr_queued == 1) return curr && curr->se.on_rq ? curr : tree_first(cfs.root);
+    if (cfs.nr_queued == 1) return curr && curr->se.on_rq ? curr : cfs.leftmost;
     if (curr && (!curr->se.on_rq || !entity_eligible(cfs, curr))) curr = nullptr;
     if (curr && protect_slice(curr)) return curr;
     Task* best = nullptr;
-    for (Task* node = cfs.root; node;) {
+    // "Pick the leftmost entity if it's eligible": the earliest deadline of all, so the walk
+    // below would find it too, through a cache miss per level.
+    if (cfs.leftmost && entity_eligible(cfs, cfs.leftmost)) best = cfs.leftmost;
+    for (Task* node = best ? nullptr : cfs.root; node;) {
       Task* left = node->se.left;
       if (left && vruntime_eligible(cfs, left->se.min_vruntime)) {
         node = left;
