@@ -16,7 +16,7 @@
 namespace proxysim {
 
 namespace {
-const Phase& phase_of(const Task* p) { return p->spec->phases[p->prog.phase]; }
+const Phase& phase_of(const Task* p) { return *p->prog.cur; }
 }  // namespace
 
 // p's CPU time up to now, including the stretch not yet charged by update_curr() (without
@@ -88,8 +88,10 @@ bool Kernel::program_next_event(Task* p) {
   if (++s.phase >= static_cast<int>(spec.phases.size())) {
     s.phase = 0;
     ++s.pass;
+    s.cur = &spec.phases[0];
     if (spec.loop >= 0 && s.pass >= spec.loop) return false;
   }
+  s.cur = &spec.phases[static_cast<size_t>(s.phase)];
   phase_enter(p);
   return true;
 }

@@ -99,9 +99,10 @@ struct DlEntity {
 
 // Where the task is in its rt-app program. (Fields grouped by size: no padding.)
 struct ProgramState {
-  Time work_left = 0;     // run: ns of work left in the current event
-  Time runtime_end = 0;   // runtime: absolute end time
-  Time next_release = 0;  // release time of the next iteration (see program.cc)
+  const Phase* cur = nullptr;  // &spec->phases[phase], cached: one dependent load fewer per event
+  Time work_left = 0;          // run: ns of work left in the current event
+  Time runtime_end = 0;        // runtime: absolute end time
+  Time next_release = 0;       // release time of the next iteration (see program.cc)
   // activation bookkeeping
   Time act_start = 0;
   Time act_run_start = 0;  // sum_exec_runtime at the activation start
