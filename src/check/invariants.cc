@@ -165,8 +165,14 @@ void InvariantChecker::check_rq_counts() {
       if (want[i] != have[i])
         return k_.fail(fmt::format("rq {}: the {} CPU index says {}, the runqueue {}", c, kNames[i],
                                    have[i], want[i]));
-    int incoming_dl = 0;
-    for (const Task* t : rq.incoming) incoming_dl += t->policy == Policy::kDeadline;
+    int incoming_dl = 0, incoming_rt = 0;
+    for (const Task* t : rq.incoming) {
+      incoming_dl += t->policy == Policy::kDeadline;
+      incoming_rt += t->prio < 100;
+    }
+    if (incoming_rt != rq.incoming_rt)
+      return k_.fail(fmt::format("rq {}: {} RT/DL tasks in flight, counted {}", c, incoming_rt,
+                                 rq.incoming_rt));
     if (incoming_dl != rq.incoming_dl ||
         k_.dl_busy_cpus().test(c) != (rq.dl.dl_nr_running > 0 || incoming_dl > 0))
       return k_.fail(fmt::format("rq {}: {} DEADLINE tasks in flight, counted {}; busy index {}", c,

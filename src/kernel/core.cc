@@ -305,9 +305,10 @@ void Kernel::sched_setattr(Task* p, const SchedParams& sp) {
   if (running) update_curr(rq);
   if (queued) p->sched_class->dequeue_task(rq, p, DEQUEUE_SAVE);
   if (running) p->sched_class->put_prev_task(rq, p, p);
+  const int oldprio = p->prio;
   set_sched_params(p, sp);
   if (p->pi_task && p->pi_task->prio < p->prio) p->prio = p->pi_task->prio;  // still boosted
-  if (task_on_rq_migrating(p)) cpupri_update(rq);  // its destination counts its prio
+  if (task_on_rq_migrating(p)) in_flight_prio_changed(p, oldprio);
   if (queued) {
     p->sched_class->enqueue_task(rq, p, ENQUEUE_RESTORE);
     p->on_rq = kTaskOnRqQueued;
@@ -526,6 +527,7 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
   p->wake_cpu = dest_cpu;
   Rq& dest = cpu_rq(dest_cpu);
   dest.incoming.push_back(p);
+  if (p->prio < 100) ++dest.incoming_rt;
   cpupri_update(dest);
   if (p->policy == Policy::kDeadline) {
     ++dest.incoming_dl;
@@ -535,9 +537,16 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
            dest_cpu);
 }
 
+void Kernel::in_flight_prio_changed(Task* p, int oldprio) {
+  Rq& dest = task_rq(p);
+  dest.incoming_rt += (p->prio < 100) - (oldprio < 100);
+  cpupri_update(dest);
+}
+
 void Kernel::handle_migrate_arrive(Task* p, int cpu) {
   Rq& rq = cpu_rq(cpu);
   rq.incoming.erase(std::find(rq.incoming.begin(), rq.incoming.end(), p));
+  if (p->prio < 100) --rq.incoming_rt;
   cpupri_update(rq);
   if (p->policy == Policy::kDeadline) {
     --rq.incoming_dl;

@@ -102,6 +102,8 @@ struct Rq {
   SchedAvg avg_dl;              // (update_rt_rq_load_avg / update_dl_rq_load_avg)
   std::vector<Task*> incoming;  // tasks in flight towards this CPU
   int incoming_dl = 0;          // of which SCHED_DEADLINE
+  int incoming_rt = 0;          // of which with prio < 100 (RT or DEADLINE): rq_prio() scans
+                                // `incoming` only then (a million new tasks are in flight at 0)
   bool rt_push_cb = false;      // balance callbacks queued by put_prev/set_next
   bool dl_push_cb = false;
   bool pull_pending = false;  // the donor was taken away (return migration): pull at pick
@@ -275,6 +277,8 @@ class Kernel {
   int cpupri_of(int cpu);
   void cpupri_update(Rq& rq);
   int cpupri_level(int cpu) const { return cpupri_level_[static_cast<size_t>(cpu)]; }
+  // The prio of a task in flight changed (PI, sched_setattr): its destination counts it.
+  void in_flight_prio_changed(Task* p, int oldprio);
   // CPU indexes (exact; the invariant checker verifies them): curr is the idle task; two or
   // more tasks queued; RT tasks queued; DEADLINE tasks queued. Searches visit only their CPUs
   // and still apply the full test, in the order the linear scans used, so results are those of

@@ -40,6 +40,7 @@ void Kernel::cpupri_update(Rq& rq) {
 int Kernel::rq_prio(int cpu) {
   Rq& rq = cpu_rq(cpu);
   int prio = rq.rt.highest_prio;
+  if (rq.incoming_rt == 0) return prio;
   for (Task* t : rq.incoming)
     if (t->prio < prio) prio = t->prio;
   return prio;

@@ -290,7 +290,7 @@ void Kernel::rt_mutex_setprio(Task* p, Task* pi_task) {
     p->prio = prio;
     p->pi_task = pi_task;
     for (Observer* o : obs_) o->on_pi_setprio(now_, ctx_cpu_, ref(p), oldprio, prio);
-    if (task_on_rq_migrating(p)) cpupri_update(rq);
+    if (task_on_rq_migrating(p)) in_flight_prio_changed(p, oldprio);
     return;
   }
   if (cls != p->sched_class && p->se.sched_delayed) {
@@ -325,7 +325,7 @@ void Kernel::rt_mutex_setprio(Task* p, Task* pi_task) {
   const SchedClass* prev_class = p->sched_class;
   p->sched_class = cls;
   for (Observer* o : obs_) o->on_pi_setprio(now_, ctx_cpu_, ref(p), oldprio, prio);
-  if (task_on_rq_migrating(p)) cpupri_update(rq);  // in flight: its destination counts its prio
+  if (task_on_rq_migrating(p)) in_flight_prio_changed(p, oldprio);
   if (queued) {
     p->sched_class->enqueue_task(rq, p, en_flags);
     p->on_rq = kTaskOnRqQueued;
