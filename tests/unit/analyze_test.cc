@@ -377,5 +377,69 @@ TEST(KernelCaptureTest, FidelityReportsBothSides) {
   EXPECT_NE(msg.find("low   activations"), std::string::npos) << msg;
 }
 
+// The PI balance callback checked on this kernel (Locking.PiDeboostOutOfRtPullsRtWork is the
+// analytic case; docs/kernel-checks.md check 7): each period r (FIFO 40) waits on CPU 0 behind
+// hog (FIFO 90) while CPU 1 runs the fair owner boosted by waiter (FIFO 80) through m0; when the
+// owner unlocks and drops back to the fair class, CPU 1 has no RT work left and pulls r
+// (switched_from_rt()). Counts, in a trace, the owner's deboosts followed within 1 ms by r
+// moving from CPU 0 to CPU 1.
+int deboost_pulls(const std::string& trace_text, int* deboosts) {
+  std::istringstream in(trace_text);
+  std::string line;
+  double deboost_at = -1;
+  int pulls = 0;
+  *deboosts = 0;
+  while (std::getline(in, line)) {
+    size_t colon = line.find(": sched_");
+    if (colon == std::string::npos) continue;
+    size_t ts = line.rfind(' ', colon - 1);
+    double t = std::stod(line.substr(ts + 1, colon - ts - 1));
+    if (line.find("sched_pi_setprio: comm=owner ") != std::string::npos &&
+        line.find("newprio=120") != std::string::npos) {
+      ++*deboosts;
+      deboost_at = t;
+    } else if (deboost_at >= 0 && line.find("sched_migrate_task: comm=r ") != std::string::npos &&
+               line.find("orig_cpu=0 dest_cpu=1") != std::string::npos) {
+      if (t - deboost_at <= 0.001) ++pulls;
+      deboost_at = -1;
+    }
+  }
+  return pulls;
+}
+
+TEST(KernelCaptureTest, DeboostedOwnerLetsItsCpuPullRtWorkAsProxysimDoes) {
+  Status avail = capture_available();
+  if (!avail.is_ok()) GTEST_SKIP() << avail.message();
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs 2 CPUs";
+  KernelLock lock;
+  std::string out = std::filesystem::temp_directory_path() /
+                    ("proxysim-deboost-test-" + std::to_string(getpid()));
+  int rc = 0;
+  std::string msg = run(std::string(PROXYSIM_BINARY) + " capture " + data("pi-deboost-pull.json") +
+                            " -o " + out + ".trace",
+                        &rc);
+  ASSERT_EQ(rc, 0) << msg;
+  std::ifstream kf(out + ".trace");
+  std::stringstream kernel;
+  kernel << kf.rdbuf();
+  int kernel_deboosts = 0;
+  int kernel_pulls = deboost_pulls(kernel.str(), &kernel_deboosts);
+  // 15 periods; allow a few disturbed by start-up or other load.
+  EXPECT_GE(kernel_deboosts, 12);
+  EXPECT_GE(kernel_pulls, kernel_deboosts - 3) << "the kernel did not pull r at the deboost";
+  msg = run(std::string(PROXYSIM_BINARY) + " run " + data("pi-deboost-pull.json") +
+                " --cpus 2 --protocol pi --rt-app-1.0 -q --trace " + out + ".sim",
+            &rc);
+  ASSERT_EQ(rc, 0) << msg;
+  std::ifstream sf(out + ".sim");
+  std::stringstream sim;
+  sim << sf.rdbuf();
+  int sim_deboosts = 0;
+  EXPECT_EQ(deboost_pulls(sim.str(), &sim_deboosts), 15);
+  EXPECT_EQ(sim_deboosts, 15);
+  std::remove((out + ".trace").c_str());
+  std::remove((out + ".sim").c_str());
+}
+
 }  // namespace
 }  // namespace proxysim
