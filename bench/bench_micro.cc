@@ -209,6 +209,14 @@ void BM_FindProxyTask(benchmark::State& state) {
 }
 BENCHMARK(BM_FindProxyTask)->Arg(1)->Arg(4)->Arg(16)->Arg(64);
 
+// Counters of the CPU-search benchmarks: ns per search and per CPU searched.
+void set_search_counters(benchmark::State& state, int cpus) {
+  set_counters(state, 1);
+  state.counters["ns_per_cpu"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * cpus,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // RT push/pull search: find_lowest_rq() for a FIFO-50 task allowed everywhere, over `cpus`
 // CPUs. busy = 0: every CPU idle (all tie); 1: each CPU has an RT task of random priority
 // queued (rt.highest_prio set by hand, then the cpupri index updated), so some are below the
@@ -236,10 +244,7 @@ void BM_FindLowestRq(benchmark::State& state) {
       k.cpupri_update(k.cpu_rq(c));  // the index the search reads
     }
   for (auto _ : state) benchmark::DoNotOptimize(k.find_lowest_rq(&p, 0));
-  set_counters(state, 1);
-  state.counters["ns_per_cpu"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * cpus,
-                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  set_search_counters(state, cpus);
 }
 // DL push/pull search: find_later_rq() for a DL task over `cpus` CPUs. busy = 0: every CPU
 // free of DL tasks; 1: each CPU has one DL task queued with a random deadline (the task's own
@@ -271,10 +276,7 @@ void BM_FindLaterRq(benchmark::State& state) {
       k.dl_busy_update(k.cpu_rq(c));  // the index the search reads
     }
   for (auto _ : state) benchmark::DoNotOptimize(k.find_later_rq(&p));
-  set_counters(state, 1);
-  state.counters["ns_per_cpu"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * cpus,
-                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  set_search_counters(state, cpus);
   for (int c = 0; c < cpus; ++c) {
     k.cpu_rq(c).dl.queue.clear();
     k.cpu_rq(c).dl.dl_nr_running = 0;

@@ -156,12 +156,11 @@ void InvariantChecker::check_rq_counts() {
       return k_.fail(fmt::format("rq {} nr_running {} != fair {} + rt {} + dl {}", c, rq.nr_running,
                                  rq.cfs.nr_queued, rq.rt.rt_nr_running, rq.dl.dl_nr_running));
     // The CPU indexes the searches use must match the runqueues exactly.
-    const bool want[4] = {rq.curr == &rq.idle, rq.nr_running >= 2, rq.rt.rt_nr_running > 0,
-                          rq.dl.dl_nr_running > 0};
-    const bool have[4] = {k_.idle_curr_cpus().test(c), k_.overloaded_cpus().test(c),
-                          k_.rt_cpus().test(c), k_.dl_cpus().test(c)};
-    static constexpr const char* kNames[4] = {"idle-curr", "overloaded", "rt", "dl"};
-    for (int i = 0; i < 4; ++i)
+    const bool want[3] = {rq.curr == &rq.idle, rq.nr_running >= 2, rq.rt.rt_nr_running > 0};
+    const bool have[3] = {k_.idle_curr_cpus().test(c), k_.overloaded_cpus().test(c),
+                          k_.rt_cpus().test(c)};
+    static constexpr const char* kNames[3] = {"idle-curr", "overloaded", "rt"};
+    for (int i = 0; i < 3; ++i)
       if (want[i] != have[i])
         return k_.fail(fmt::format("rq {}: the {} CPU index says {}, the runqueue {}", c, kNames[i],
                                    have[i], want[i]));

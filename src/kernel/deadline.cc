@@ -29,7 +29,7 @@ void dl_tree_add(Kernel& k, Rq& rq, DlEntity* dl) {
   q.insert(std::upper_bound(q.begin(), q.end(), dl, dl_before), dl);
   dl->on_tree = true;
   if (dl->task) {
-    k.dl_cpus().assign(rq.cpu, ++rq.dl.dl_nr_running > 0);
+    ++rq.dl.dl_nr_running;
     k.dl_busy_update(rq);
     k.add_nr_running(rq);
   }
@@ -40,7 +40,7 @@ void dl_tree_del(Kernel& k, Rq& rq, DlEntity* dl) {
   q.erase(std::find(q.begin(), q.end(), dl));
   dl->on_tree = false;
   if (dl->task) {
-    k.dl_cpus().assign(rq.cpu, --rq.dl.dl_nr_running > 0);
+    --rq.dl.dl_nr_running;
     k.dl_busy_update(rq);
     k.sub_nr_running(rq);
   }

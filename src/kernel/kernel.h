@@ -280,13 +280,13 @@ class Kernel {
   // The prio of a task in flight changed (PI, sched_setattr): its destination counts it.
   void in_flight_prio_changed(Task* p, int oldprio);
   // CPU indexes (exact; the invariant checker verifies them): curr is the idle task; two or
-  // more tasks queued; RT tasks queued; DEADLINE tasks queued. Searches visit only their CPUs
+  // more tasks queued; RT tasks queued; DEADLINE tasks queued or arriving. Searches visit only
+  // their CPUs
   // and still apply the full test, in the order the linear scans used, so results are those of
   // a scan of every CPU.
   const CpuBitmap& idle_curr_cpus() const { return idle_curr_; }
   const CpuBitmap& overloaded_cpus() const { return overloaded_; }
   CpuBitmap& rt_cpus() { return rt_cpus_; }
-  CpuBitmap& dl_cpus() { return dl_cpus_; }
   // CPUs with DEADLINE work queued or arriving (the complement of cpudl's free_cpus).
   const CpuBitmap& dl_busy_cpus() const { return dl_busy_; }
   void dl_busy_update(const Rq& rq) {
@@ -421,8 +421,8 @@ class Kernel {
   std::vector<Task*> proxy_chain_;    // scratch for find_proxy_task()
   std::array<SimEvent, 8> recent_{};  // the last events handled, for violation reports
   CpuMask online_;                    // every simulated CPU
-  CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_cpus_, dl_busy_;  // see idle_curr_cpus()
-  std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;                // see cpupri_of()
+  CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_busy_;  // see idle_curr_cpus()
+  std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;      // see cpupri_of()
   std::array<int, kCpupriLevels> cpupri_count_{};
   std::array<uint64_t, 2> cpupri_nonempty_{};  // levels with a CPU
   std::vector<uint8_t> cpupri_level_;

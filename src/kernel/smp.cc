@@ -210,11 +210,12 @@ void Kernel::push_dl_tasks(Rq& rq) {
   }
 }
 
-// As pull_rt_task(), over the CPUs with queued DEADLINE tasks (dl_cpus_). A CPU without them
-// has no pushable task; its cached overload state is refreshed before every read elsewhere.
+// As pull_rt_task(), over the CPUs with DEADLINE work queued or arriving (dl_busy_): a CPU
+// without queued DL tasks has no pushable one (those only arriving are skipped below); its
+// cached overload state is refreshed before every read elsewhere.
 void Kernel::pull_dl_task(Rq& this_rq) {
   const int n = nr_cpus();
-  dl_cpus_.find_wrapped((this_rq.cpu + 1) % n, n, [&](int cpu) {
+  dl_busy_.find_wrapped((this_rq.cpu + 1) % n, n, [&](int cpu) {
     if (cpu == this_rq.cpu) return false;
     Rq& src = cpu_rq(cpu);
     dl_update_overload(src);

@@ -419,11 +419,8 @@ TEST(KernelCaptureTest, DeboostedOwnerLetsItsCpuPullRtWorkAsProxysimDoes) {
                             " -o " + out + ".trace",
                         &rc);
   ASSERT_EQ(rc, 0) << msg;
-  std::ifstream kf(out + ".trace");
-  std::stringstream kernel;
-  kernel << kf.rdbuf();
   int kernel_deboosts = 0;
-  int kernel_pulls = deboost_pulls(kernel.str(), &kernel_deboosts);
+  int kernel_pulls = deboost_pulls(slurp(out + ".trace"), &kernel_deboosts);
   // 15 periods; allow a few disturbed by start-up or other load.
   EXPECT_GE(kernel_deboosts, 12);
   EXPECT_GE(kernel_pulls, kernel_deboosts - 3) << "the kernel did not pull r at the deboost";
@@ -431,11 +428,8 @@ TEST(KernelCaptureTest, DeboostedOwnerLetsItsCpuPullRtWorkAsProxysimDoes) {
                 " --cpus 2 --protocol pi --rt-app-1.0 -q --trace " + out + ".sim",
             &rc);
   ASSERT_EQ(rc, 0) << msg;
-  std::ifstream sf(out + ".sim");
-  std::stringstream sim;
-  sim << sf.rdbuf();
   int sim_deboosts = 0;
-  EXPECT_EQ(deboost_pulls(sim.str(), &sim_deboosts), 15);
+  EXPECT_EQ(deboost_pulls(slurp(out + ".sim"), &sim_deboosts), 15);
   EXPECT_EQ(sim_deboosts, 15);
   std::remove((out + ".trace").c_str());
   std::remove((out + ".sim").c_str());
