@@ -102,6 +102,23 @@ void feed_scenario_a(MetricsCollector& m) {
   m.on_finish(200 * kUs);
 }
 
+// touch() copies a name only when its storage changes (observer.h's TaskRef contract); a trace
+// replay first meets a task as "<...>" and renames it to new storage: the metrics keep the last
+// name, also when every name has the same length.
+TEST(MetricsCollector, RenameToNewStorageIsSeen) {
+  MetricsCollector m;
+  m.on_start(RunInfo{1, 1, "none", "x.json"});
+  const std::string first = "<...>", second = "wkr-1", third = "wkr-2";
+  m.on_task_new(0, TaskRef{0, 10, first, 120, Policy::kNormal});
+  m.on_sched_switch(10, 0, kIdle, SwitchState::kRunnable, TaskRef{0, 10, second, 120}, kIdle);
+  m.on_sched_switch(20, 0, TaskRef{0, 10, third, 120}, SwitchState::kSleeping, kIdle, kIdle);
+  m.on_finish(30);
+  RunMetrics r = m.result(RunStats{});
+  ASSERT_EQ(r.tasks.size(), 1u);
+  EXPECT_EQ(r.tasks[0].name, "wkr-2");
+  EXPECT_EQ(r.tasks[0].cpu_time_ns, 10);
+}
+
 TEST(MetricsCollector, ScenarioAValues) {
   MetricsCollector m;
   feed_scenario_a(m);
