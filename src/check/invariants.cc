@@ -100,7 +100,7 @@ void InvariantChecker::check_task_places() {
     // The class's own structures.
     bool in_class;
     if (p->sched_class == k_.fair_class())
-      in_class = p->se.on_rq && (p->se.in_tree || rq.cfs.curr == p);
+      in_class = p->se.on_rq && (p->se.in_tree() || rq.cfs.curr == p);
     else if (p->sched_class == k_.rt_class())
       in_class = p->rt.on_list;
     else
@@ -176,12 +176,8 @@ void InvariantChecker::check_rq_counts() {
         k_.dl_busy_cpus().test(c) != (rq.dl.dl_nr_running > 0 || incoming_dl > 0))
       return k_.fail(fmt::format("rq {}: {} DEADLINE tasks in flight, counted {}; busy index {}", c,
                                  incoming_dl, rq.incoming_dl, k_.dl_busy_cpus().test(c)));
-    const Task* first = rq.cfs.root;
-    while (first && first->se.left) first = first->se.left;
-    if (rq.cfs.leftmost != first)
-      return k_.fail(fmt::format("rq {}: cached leftmost {} is not the tree's first {}", c,
-                                 rq.cfs.leftmost ? rq.cfs.leftmost->name : "none",
-                                 first ? first->name : "none"));
+    if (std::string e = rq.cfs.tree.verify(); !e.empty())
+      return k_.fail(fmt::format("rq {}: EEVDF tree: {}", c, e));
     if (k_.cpupri_level(c) != k_.cpupri_of(c))
       return k_.fail(fmt::format("rq {}: cpupri level {}, the runqueue says {}", c,
                                  k_.cpupri_level(c), k_.cpupri_of(c)));

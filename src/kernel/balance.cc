@@ -24,15 +24,9 @@ constexpr int kCacheNiceTries = 1;               // sd->cache_nice_tries (MC)
 // Fair tasks that could run and are not running: candidates for detach_tasks().
 void queued_fair(Kernel& k, Rq& rq, std::vector<Task*>* out) {
   out->clear();
-  std::vector<Task*> stack;
-  if (rq.cfs.root) stack.push_back(rq.cfs.root);
-  while (!stack.empty()) {
-    Task* t = stack.back();
-    stack.pop_back();
+  rq.cfs.tree.for_each([&](Task* t) {
     if (!t->se.sched_delayed && k.task_is_pushable(t)) out->push_back(t);
-    if (t->se.left) stack.push_back(t->se.left);
-    if (t->se.right) stack.push_back(t->se.right);
-  }
+  });
   // Deterministic order: the kernel walks cfs_tasks from the tail (least recently run first).
   std::sort(out->begin(), out->end(), [](const Task* a, const Task* b) {
     return a->se.exec_start != b->se.exec_start ? a->se.exec_start < b->se.exec_start

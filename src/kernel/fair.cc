@@ -1,8 +1,9 @@
 // kernel/sched/fair.c: EEVDF (Linux 6.18), without group scheduling.
 //
-// Entities are kept in a treap ordered by virtual deadline and augmented with the minimum
+// Entities are kept in a tree ordered by virtual deadline and augmented with the minimum
 // vruntime of each subtree, so that the earliest eligible deadline is found in O(log n), as the
-// kernel's augmented rbtree does (__pick_eevdf). The running entity is kept out of the tree.
+// kernel's augmented rbtree does (__pick_eevdf; the tree is kernel/eevdf_tree.h). The running
+// entity is kept out of the tree.
 //
 // Invariants (per cfs_rq):
 //  1. avg_vruntime == Σ_{se in tree} (se.vruntime - min_vruntime) * se.weight and
@@ -56,82 +57,6 @@ int64_t calc_delta_fair(int64_t delta, const SchedEntity& se) {
 bool entity_before(const Task* a, const Task* b) {
   int64_t d = a->se.deadline - b->se.deadline;
   return d != 0 ? d < 0 : a->id < b->id;
-}
-
-// --- treap ------------------------------------------------------------------------------------
-void update_aug(Task* n) {
-  int64_t m = n->se.vruntime;
-  if (n->se.left && n->se.left->se.min_vruntime - m < 0) m = n->se.left->se.min_vruntime;
-  if (n->se.right && n->se.right->se.min_vruntime - m < 0) m = n->se.right->se.min_vruntime;
-  n->se.min_vruntime = m;
-  Time ms = n->se.slice;
-  if (n->se.left) ms = std::min(ms, n->se.left->se.min_slice);
-  if (n->se.right) ms = std::min(ms, n->se.right->se.min_slice);
-  n->se.min_slice = ms;
-}
-
-// Splits t into keys before `key` (l) and the rest (r).
-void split(Task* t, const Task* key, Task*& l, Task*& r) {
-  if (!t) {
-    l = r = nullptr;
-    return;
-  }
-  if (entity_before(t, key)) {
-    split(t->se.right, key, t->se.right, r);
-    l = t;
-  } else {
-    split(t->se.left, key, l, t->se.left);
-    r = t;
-  }
-  update_aug(t);
-}
-
-Task* merge(Task* a, Task* b) {
-  if (!a) return b;
-  if (!b) return a;
-  if (a->se.heap_prio > b->se.heap_prio) {
-    a->se.right = merge(a->se.right, b);
-    update_aug(a);
-    return a;
-  }
-  b->se.left = merge(a, b->se.left);
-  update_aug(b);
-  return b;
-}
-
-Task* tree_insert(Task* t, Task* n) {
-  if (!t) {
-    n->se.left = n->se.right = nullptr;
-    update_aug(n);
-    return n;
-  }
-  if (n->se.heap_prio > t->se.heap_prio) {
-    split(t, n, n->se.left, n->se.right);
-    update_aug(n);
-    return n;
-  }
-  if (entity_before(n, t))
-    t->se.left = tree_insert(t->se.left, n);
-  else
-    t->se.right = tree_insert(t->se.right, n);
-  update_aug(t);
-  return t;
-}
-
-Task* tree_erase(Task* t, Task* n) {
-  if (t == n) return merge(t->se.left, t->se.right);
-  if (entity_before(n, t))
-    t->se.left = tree_erase(t->se.left, n);
-  else
-    t->se.right = tree_erase(t->se.right, n);
-  update_aug(t);
-  return t;
-}
-
-Task* tree_first(Task* t) {
-  if (!t) return nullptr;
-  while (t->se.left) t = t->se.left;
-  return t;
 }
 
 class FairClass final : public SchedClass {
@@ -190,8 +115,8 @@ class FairClass final : public SchedClass {
     Task* curr = cfs.curr;
     if (curr && !curr->se.on_rq) curr = nullptr;
     if (curr) v = curr->se.vruntime;
-    if (cfs.root) {
-      int64_t m = cfs.root->se.min_vruntime;
+    if (!cfs.tree.empty()) {
+      int64_t m = cfs.tree.min_vruntime();
       v = curr ? std::min(v, m) : m;  // kernel: min_vruntime() with signed compare
       if (curr && m - curr->se.vruntime < 0) v = m;
     }
@@ -204,24 +129,10 @@ class FairClass final : public SchedClass {
 
   void enqueue_tree(CfsRq& cfs, Task* p) {
     avg_vruntime_add(cfs, p);
-    p->se.in_tree = true;
-    cfs.root = tree_insert(cfs.root, p);
-    if (!cfs.leftmost || entity_before(p, cfs.leftmost)) cfs.leftmost = p;
+    cfs.tree.insert(p);
   }
   void dequeue_tree(CfsRq& cfs, Task* p) {
-    if (cfs.leftmost == p) {
-      // The successor of the first entity: the first of its right subtree, else its parent on
-      // the left spine (the path the erase below walks anyway).
-      Task* next = nullptr;
-      if (p->se.right)
-        next = tree_first(p->se.right);
-      else
-        for (Task* t = cfs.root; t != p; t = t->se.left) next = t;
-      cfs.leftmost = next;
-    }
-    cfs.root = tree_erase(cfs.root, p);
-    p->se.in_tree = false;
-    p->se.left = p->se.right = nullptr;
+    cfs.tree.erase(p);
     avg_vruntime_sub(cfs, p);
   }
 
@@ -231,7 +142,7 @@ class FairClass final : public SchedClass {
     if (cfs.curr && cfs.curr->se.on_rq) s = cfs.curr->se.slice;
     // The tree is augmented with min_slice, as the kernel's is (a full walk here was 42 % of
     // the time with 1,000 tasks on a runqueue: bench BM_FairPerRqSteady).
-    if (cfs.root) s = std::min(s, cfs.root->se.min_slice);
+    if (!cfs.tree.empty()) s = std::min(s, cfs.tree.min_slice());
     return s == INT64_MAX ? k_.base_slice() : s;
   }
 
@@ -355,7 +266,7 @@ class FairClass final : public SchedClass {
     if (cfs.curr == p && rq.donor == p) update_curr(rq);
     k_.update_load_avg_se(rq, p);
     // Out of the tree first: the deadline is the tree key (the kernel erases by node).
-    if (p->se.in_tree) dequeue_tree(cfs, p);
+    if (p->se.in_tree()) dequeue_tree(cfs, p);
     update_entity_lag(cfs, p);
     if (!sleep) {  // PLACE_REL_DEADLINE
       p->se.deadline -= p->se.vruntime;
@@ -380,25 +291,18 @@ class FairClass final : public SchedClass {
   // while its slice is protected (RUN_TO_PARITY).
   Task* pick_eevdf(CfsRq& cfs) {
     Task* curr = cfs.curr;
-    if (cfs.nr_queued == 1) return curr && curr->se.on_rq ? curr : cfs.leftmost;
+    if (cfs.nr_queued == 1) return curr && curr->se.on_rq ? curr : cfs.tree.first();
     if (curr && (!curr->se.on_rq || !entity_eligible(cfs, curr))) curr = nullptr;
     if (curr && protect_slice(curr)) return curr;
-    Task* best = nullptr;
-    // "Pick the leftmost entity if it's eligible": the earliest deadline of all, so the walk
-    // below would find it too, through a cache miss per level.
-    if (cfs.leftmost && entity_eligible(cfs, cfs.leftmost)) best = cfs.leftmost;
-    for (Task* node = best ? nullptr : cfs.root; node;) {
-      Task* left = node->se.left;
-      if (left && vruntime_eligible(cfs, left->se.min_vruntime)) {
-        node = left;
-        continue;
-      }
-      if (entity_eligible(cfs, node)) {
-        best = node;
-        break;
-      }
-      node = node->se.right;
+    // vruntime_eligible() with its per-call sums hoisted out of the walk.
+    int64_t avg = cfs.avg_vruntime;
+    int64_t load = cfs.avg_load;
+    if (cfs.curr && cfs.curr->se.on_rq) {
+      avg += entity_key(cfs, cfs.curr) * static_cast<int64_t>(cfs.curr->se.weight);
+      load += static_cast<int64_t>(cfs.curr->se.weight);
     }
+    const int64_t min_v = cfs.min_vruntime;
+    Task* best = cfs.tree.pick([avg, load, min_v](int64_t v) { return avg >= (v - min_v) * load; });
     if (!best || (curr && entity_before(curr, best))) best = curr;
     return best;
   }
@@ -430,7 +334,7 @@ class FairClass final : public SchedClass {
   void set_next_task(Rq& rq, Task* p, bool first) override {
     CfsRq& cfs = rq.cfs;
     if (!first) return;
-    if (p->se.in_tree) dequeue_tree(cfs, p);
+    if (p->se.in_tree()) dequeue_tree(cfs, p);
     k_.update_load_avg_se(rq, p);
     cfs.curr = p;
     p->se.exec_start = k_.now();

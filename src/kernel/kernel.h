@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernel/cpu_bitmap.h"
+#include "kernel/eevdf_tree.h"
 #include "kernel/sched_class.h"
 #include "kernel/task.h"
 #include "proxysim/observer.h"
@@ -22,8 +23,7 @@ namespace proxysim {
 
 // struct cfs_rq (no group scheduling: one per CPU).
 struct CfsRq {
-  Task* root = nullptr;      // treap ordered by (deadline, id), augmented with min_vruntime
-  Task* leftmost = nullptr;  // its first entity (rb_root_cached's rb_leftmost)
+  EevdfTree tree;            // queued entities but curr, by (deadline, id) (tasks_timeline)
   Task* curr = nullptr;      // the running entity, kept out of the tree as in the kernel
   int nr_queued = 0;         // entities on_rq, including curr and delayed ones
   int h_nr_runnable = 0;     // queued and not delayed

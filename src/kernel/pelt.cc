@@ -125,20 +125,15 @@ void Kernel::update_load_avg_cfs(Rq& rq) {
   update_load(static_cast<uint64_t>(now_), cfs.avg, load, runnable, cfs.curr != nullptr, 1);
 }
 
-static void walk_blocked(const Task* t, uint64_t* weight, int* nr) {
-  if (!t) return;
-  if (t->blocked_on && !t->se.sched_delayed) {
-    *weight += t->se.weight;
-    ++*nr;
-  }
-  walk_blocked(t->se.left, weight, nr);
-  walk_blocked(t->se.right, weight, nr);
-}
-
 void Kernel::fair_blocked_donors(const Rq& rq, uint64_t* weight, int* nr) const {
   *weight = 0;
   *nr = 0;
-  walk_blocked(rq.cfs.root, weight, nr);
+  rq.cfs.tree.for_each([&](const Task* t) {
+    if (t->blocked_on && !t->se.sched_delayed) {
+      *weight += t->se.weight;
+      ++*nr;
+    }
+  });
   const Task* curr = rq.cfs.curr;
   if (curr && curr->se.on_rq && curr->blocked_on) {
     *weight += curr->se.weight;

@@ -37,40 +37,30 @@ struct SchedAvg {
   uint64_t util_avg = 0;
 };
 
-// struct sched_entity (fair class). The tree links make it an intrusive treap node.
-// Layout: the first 64 bytes hold what a walk of the EEVDF treap reads at each node (links,
-// vruntime, deadline, the min_vruntime/min_slice augmentation, weight, heap priority), and
-// SchedEntity is first in Task: a walk touches at most two cache lines per node (was three, the
-// fields spread over 124 bytes from offset 224). 1,024 CPUs x 100,000 tasks (BM_ScaleSteady,
-// cpu_ns_per_event_steady, 11 runs alternating with the previous layout on a noisy machine):
-// median 3.94 -> 3.09 us per event, faster in 10 of the 11 pairs. Making it alignas(64) (one
-// line per node) measured worse, median 4.75 us over 10 runs (aligned operator new leaves a
-// fragment before every Task, and a Task grows to 832 bytes); so did moving Task's small
-// fields (cpu, prio, on_rq, ...) right after se (slower in 4 of 4 pairs).
+// struct sched_entity (fair class). While queued and not running, the entity is in its cfs_rq's
+// EevdfTree, whose nodes live in the runqueue (kernel/eevdf_tree.h), not here.
+// Layout: what the fair class reads at nearly every event (vruntime, deadline, weight, slice)
+// in the first 64 bytes; SchedEntity is first in Task.
 struct SchedEntity {
-  // --- one cache line: the treap walk ---
-  struct Task* left = nullptr;  // treap links
-  struct Task* right = nullptr;
   int64_t vruntime = 0;  // u64 in the kernel; compared with signed differences
   int64_t deadline = 0;
-  int64_t min_vruntime = 0;  // augmented: min vruntime in this subtree
-  Time min_slice = 0;        // augmented: min slice in this subtree (kernel: se->min_slice)
-  uint64_t weight = 1024;    // scale_load_down(load.weight)
-  uint32_t heap_prio = 0;
-  uint32_t inv_weight = 4194304;
-  // --- the rest ---
-  int64_t vlag = 0;
+  uint64_t weight = 1024;  // scale_load_down(load.weight)
   Time slice = 0;
-  Time exec_start = 0;
-  Time sum_exec_runtime = 0;
-  Time prev_sum_exec_runtime = 0;
-  int64_t vprot = 0;  // RUN_TO_PARITY protection point (vruntime)
+  int64_t vlag = 0;
+  int64_t vprot = 0;       // RUN_TO_PARITY protection point (vruntime)
+  uint32_t heap_prio = 0;  // the tree's random heap priority
+  uint32_t inv_weight = 4194304;
+  uint32_t tree_slot = 0;  // its node in the cfs_rq's tree; 0 = not in the tree
   bool custom_slice = false;
   bool rel_deadline = false;
   bool sched_delayed = false;
   bool on_rq = false;
-  bool in_tree = false;
+  // --- the rest ---
+  Time exec_start = 0;
+  Time sum_exec_runtime = 0;
+  Time prev_sum_exec_runtime = 0;
   SchedAvg avg;
+  bool in_tree() const { return tree_slot != 0; }
 };
 
 // struct sched_rt_entity
@@ -183,8 +173,7 @@ struct Task {
   bool on_cpu = false;          // is rq->curr of its CPU
   bool proxy_migrated = false;  // queued away from wake_cpu by proxy migration
 };
-static_assert(offsetof(SchedEntity, inv_weight) + sizeof(uint32_t) == 64,
-              "the treap walk's fields fill the first 64 bytes of SchedEntity");
+static_assert(offsetof(SchedEntity, exec_start) == 64, "the hot fields fill the first line");
 
 inline bool task_on_rq_queued(const Task* p) { return p->on_rq == kTaskOnRqQueued; }
 inline bool task_on_rq_migrating(const Task* p) { return p->on_rq == kTaskOnRqMigrating; }
