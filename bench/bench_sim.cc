@@ -185,7 +185,7 @@ void BM_EventQueuePushPop(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(t);
 }
-BENCHMARK(BM_EventQueuePushPop)->Arg(16)->Arg(1024)->Arg(65536);
+BENCHMARK(BM_EventQueuePushPop)->Arg(16)->Arg(1024)->Arg(65536)->Arg(262144);
 
 }  // namespace
 }  // namespace proxysim
