@@ -208,7 +208,7 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
   p->id = static_cast<int>(tasks_.size());
   p->pid = next_pid_++;
   p->spec = &spec;
-  p->prog.cur = spec.phases.empty() ? nullptr : &spec.phases[0];
+  p->prog.enter_phase(spec.phases.empty() ? nullptr : &spec.phases[0]);
   p->name = name;
   // rt-app names its threads with pthread_setname_np(), which fails (ERANGE) for names longer
   // than TASK_COMM_LEN - 1 = 15 characters: such a thread keeps the comm it inherited from the

@@ -78,7 +78,7 @@ bool Kernel::program_next_event(Task* p) {
   ProgramState& s = p->prog;
   const TaskSpec& spec = *p->spec;
   ++s.event;
-  if (s.event < static_cast<int>(phase_of(p).events.size())) return true;
+  if (s.event < s.n_events) return true;
   // End of an iteration.
   activation_end(p, kTimeNever);
   s.event = 0;
@@ -88,10 +88,10 @@ bool Kernel::program_next_event(Task* p) {
   if (++s.phase >= static_cast<int>(spec.phases.size())) {
     s.phase = 0;
     ++s.pass;
-    s.cur = &spec.phases[0];
+    s.enter_phase(&spec.phases[0]);
     if (spec.loop >= 0 && s.pass >= spec.loop) return false;
   }
-  s.cur = &spec.phases[static_cast<size_t>(s.phase)];
+  s.enter_phase(&spec.phases[static_cast<size_t>(s.phase)]);
   phase_enter(p);
   return true;
 }
@@ -195,14 +195,14 @@ void Kernel::program_continue(Rq& rq, Task* p) {
       continue;
     }
     if (!s.in_event) {
-      const Event& e = phase_of(p).events[s.event];
+      const Event& e = s.current_event();
       if (s.event == 0 && !s.act_open) {
         activation_begin(p, std::min(s.next_release, now_));
         s.next_release = kTimeNever;
       }
       s.in_event = true;
       s.kind = e.kind;
-      const bool trailing = s.event + 1 == static_cast<int>(phase_of(p).events.size());
+      const bool trailing = s.event + 1 == s.n_events;
       switch (e.kind) {
         // rt-app times each run/runtime event on the wall clock around its busy loop
         // (src/rt-app.c run_event(): ldata->duration), so preemption counts.
@@ -306,7 +306,7 @@ void Kernel::program_continue(Rq& rq, Task* p) {
       case EventKind::kSuspend:
       case EventKind::kSemWait:
         // Woken (or blocked re-taking a condvar's mutex): carry on with the event.
-        if (sync_event(rq, p, phase_of(p).events[s.event])) {
+        if (sync_event(rq, p, s.current_event())) {
           s.resume_after_block = true;
           continue;
         }
@@ -315,7 +315,7 @@ void Kernel::program_continue(Rq& rq, Task* p) {
     }
     if (s.kind == EventKind::kLock) {
       // Woken after an unlock, handed the lock, or done spinning: try again.
-      if (mutex_lock(rq, p, phase_of(p).events[s.event].resource, /*retry=*/true)) {
+      if (mutex_lock(rq, p, s.current_event().resource, /*retry=*/true)) {
         s.resume_after_block = true;
         continue;
       }

@@ -140,7 +140,7 @@ void Kernel::report_global_deadlock() {
     Task* p = t.get();
     if (p->state == TaskState::kDead || p->state == TaskState::kNew) continue;
     if (!who.empty()) who += ", ";
-    const Event& e = p->prog.cur->events[static_cast<size_t>(p->prog.event)];
+    const Event& e = p->prog.current_event();
     if (p->blocked_on)
       who += fmt::format("{} waits for mutex {}", p->name, p->blocked_on->name);
     else
