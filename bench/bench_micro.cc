@@ -24,8 +24,8 @@ namespace proxysim {
 namespace {
 
 // A fair task as make_task()/sched_fork() would set it up, on `cpu`, not queued.
-std::unique_ptr<Task> make_fair(Kernel& k, int id, int nice, int cpu, Rng& rng) {
-  auto t = std::make_unique<Task>();
+TaskPtr make_fair(Kernel& k, int id, int nice, int cpu, Rng& rng) {
+  TaskPtr t = k.new_task();
   t->id = id;
   t->pid = 1000 + id;
   t->comm = t->name = "t" + std::to_string(id);
@@ -34,8 +34,7 @@ std::unique_ptr<Task> make_fair(Kernel& k, int id, int nice, int cpu, Rng& rng) 
   t->sched_class = k.fair();
   t->state = TaskState::kRunning;
   t->cpu = t->wake_cpu = cpu;
-  t->cpus_mask = CpuMask::all(k.nr_cpus());
-  t->nr_cpus_allowed = k.nr_cpus();
+  t->set_cpus(CpuMask::all(k.nr_cpus()), k.nr_cpus());
   t->se.heap_prio = static_cast<uint32_t>(rng.next());
   k.fair_set_load_weight(t.get());
   k.fair_init_new(k.cpu_rq(cpu), t.get());
@@ -64,7 +63,7 @@ struct ClockedKernel {
 // EEVDF: n entities of mixed nice queued on CPU 1's cfs_rq (no curr).
 struct FairRq {
   ClockedKernel ck{2};
-  std::vector<std::unique_ptr<Task>> tasks;
+  std::vector<TaskPtr> tasks;  // after ck: destroyed before the kernel's task arena
   Rq* rq = nullptr;
   explicit FairRq(int n) {
     if (!ck.ok) return;

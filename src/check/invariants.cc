@@ -88,6 +88,9 @@ void InvariantChecker::check_task_places() {
     for (Task* w : rq.wake_list) on_wake_list |= w == p;
     bool in_flight = false;
     for (Task* w : rq.incoming) in_flight |= w == p;
+    if (p->cpus_all != (p->cpus_mask == k_.online()) || p->nr_cpus_allowed != p->cpus_mask.weight())
+      return k_.fail(fmt::format("{}: affinity {} but cpus_all {}, nr_cpus_allowed {}", p->name,
+                                 p->cpus_mask.to_string(), p->cpus_all, p->nr_cpus_allowed));
     const bool queued = p->on_rq == kTaskOnRqQueued;
     int places = queued + on_wake_list + in_flight;
     if (places > 1)

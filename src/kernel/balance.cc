@@ -87,7 +87,7 @@ void Kernel::sched_balance_rq(Rq& rq, MigrateReason why) {
   bool hot_skipped = false;
   for (Task* p : cand) {
     if (moved >= nr_move) break;
-    if (!p->cpus_mask.test(this_cpu)) continue;
+    if (!p->allowed(this_cpu)) continue;
     // task_hot(): ran within the migration cost; tolerated after repeated failures.
     if (now_ - p->se.exec_start < kMigrationCost && p->se.exec_start > 0 &&
         rq.nr_balance_failed <= kCacheNiceTries) {

@@ -203,7 +203,7 @@ void Kernel::set_sched_params(Task* p, const SchedParams& sp) {
 // sched_setaffinity as rt-app does them). Failures are workload errors, as rt-app would exit.
 Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** out) {
   const CpuMask& online = online_;
-  auto t = std::make_unique<Task>();
+  TaskPtr t = new_task();
   Task* p = t.get();
   p->id = static_cast<int>(tasks_.size());
   p->pid = next_pid_++;
@@ -236,8 +236,7 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
           fmt::format("{}: phase {}: sched_setaffinity on a SCHED_DEADLINE task is refused (EBUSY)",
                       p->name, ph.name));
   }
-  p->cpus_mask = mask;
-  p->nr_cpus_allowed = mask.weight();
+  p->set_cpus(mask, nr_cpus());
   p->se.heap_prio = static_cast<uint32_t>(rng_.next());
   unique_timer_next_.emplace_back(w_.timers.size(), 0);
   tasks_.push_back(std::move(t));
@@ -286,7 +285,7 @@ void Kernel::sched_setattr(Task* p, const SchedParams& sp) {
   Rq& rq = task_rq(p);
   if (p->policy == Policy::kDeadline) dl_total_bw_ -= std::min(dl_total_bw_, p->dl.dl_bw);
   if (sp.policy == Policy::kDeadline) {
-    if (!(p->cpus_mask == online_)) {
+    if (!p->cpus_all) {
       if (workload_status_.is_ok())
         workload_status_ = Status::workload_failed(
             fmt::format("{}: sched_setattr(SCHED_DEADLINE) refused at {} ns: restricted affinity",
@@ -402,8 +401,7 @@ void Kernel::try_to_wake_up(Task* p, int waker_cpu, int wake_flags) {
     Rq& rq = task_rq(p);
     // A donor away from where it should run (proxy-migrated, or its affinity changed while it
     // was blocked) must pass return migration.
-    const bool misplaced =
-        (p->proxy_migrated && p->cpu != p->wake_cpu) || !p->cpus_mask.test(p->cpu);
+    const bool misplaced = (p->proxy_migrated && p->cpu != p->wake_cpu) || !p->allowed(p->cpu);
     if (!p->se.sched_delayed && misplaced && !p->on_cpu &&
         fault_ != Fault::kRunnableWithoutReturn) {
       // proxy_needs_return(): the donor sits where it is only as a scheduling context. Take it
@@ -551,7 +549,7 @@ void Kernel::handle_migrate_arrive(Task* p, int cpu) {
     --rq.incoming_dl;
     dl_busy_update(rq);
   }
-  if (p->proxy_migrated && !p->blocked_on && !p->cpus_mask.test(cpu)) {
+  if (p->proxy_migrated && !p->blocked_on && !p->allowed(cpu)) {
     // A donor that got its lock while in flight must not run here: through the waking gate.
     // This CPU may have been idling for it (find_proxy_task() waits for a landing owner):
     // it picks again.
@@ -570,8 +568,7 @@ void Kernel::handle_migrate_arrive(Task* p, int cpu) {
 void Kernel::set_affinity(Task* p, const CpuMask& requested) {
   CpuMask mask = requested & online_;
   if (mask.empty()) return;  // checked at creation
-  p->cpus_mask = mask;
-  p->nr_cpus_allowed = mask.weight();
+  p->set_cpus(mask, nr_cpus());
   if (mask.test(p->cpu)) return;
   // __set_cpus_allowed_ptr(): dest = cpumask_any_and_distribute(), then the stopper moves the
   // running task: it is preempted and migrated once it is off the CPU.

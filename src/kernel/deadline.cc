@@ -172,7 +172,7 @@ class DlClass final : public SchedClass {
 
   // select_task_rq_dl()
   int select_task_rq(Task* p, int prev_cpu, int wake_flags) override {
-    int cpu = p->cpus_mask.test(prev_cpu) ? prev_cpu : p->cpus_mask.first();
+    int cpu = p->allowed(prev_cpu) ? prev_cpu : p->cpus_mask.first();
     Rq& rq = k_.cpu_rq(cpu);
     Task* curr = rq.donor;
     bool select = curr->sched_class == this &&

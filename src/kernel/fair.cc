@@ -400,7 +400,7 @@ bool available_idle_cpu(Kernel& k, int cpu) {
 // select_task_rq_fair(). Flat topology: one LLC spanning all CPUs.
 int FairClass::select_task_rq(Task* p, int prev_cpu, int wake_flags) {
   const int this_cpu = k_.ctx_cpu();
-  auto allowed = [&](int c) { return p->cpus_mask.test(c); };
+  auto allowed = [&](int c) { return p->allowed(c); };
   auto idle = [&](int c) { return available_idle_cpu(k_, c); };
   if (wake_flags & WF_FORK) {
     // sched_balance_find_dst_cpu(): the idlest CPU; the parent's if it is idle.

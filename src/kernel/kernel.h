@@ -186,7 +186,10 @@ class Kernel {
   const SchedClass* idle_class() const { return idle_.get(); }
   SchedClass* fair() { return fair_.get(); }
   int class_rank(const SchedClass* c) const;  // 0 = highest (dl)
-  std::vector<std::unique_ptr<Task>>& tasks() { return tasks_; }
+  std::vector<TaskPtr>& tasks() { return tasks_; }
+  // A blank task in the kernel's arena (make_task() fills one in); it must not outlive the
+  // kernel.
+  TaskPtr new_task() { return task_arena_.make(); }
   int ctx_cpu() const { return ctx_cpu_; }
 
   // --- core scheduler operations (core.cc) ---
@@ -390,7 +393,8 @@ class Kernel {
   std::vector<Observer*> obs_;
   bool want_sched_stat_ = false;  // some observer wants on_sched_stat()
   std::vector<std::unique_ptr<Rq>> rqs_;
-  std::vector<std::unique_ptr<Task>> tasks_;
+  TaskArena task_arena_;  // before tasks_: outlives the tasks it holds
+  std::vector<TaskPtr> tasks_;
   std::unique_ptr<SchedClass> dl_, rt_, fair_, idle_;
   EventQueue eq_;
   Rng rng_;

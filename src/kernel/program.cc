@@ -102,7 +102,8 @@ void Kernel::phase_enter(Task* p) {
   const TaskSpec& spec = *p->spec;
   const Phase& ph = phase_of(p);
   const CpuMask& want = ph.cpus ? *ph.cpus : spec.cpus ? *spec.cpus : online_;
-  if (!(want == p->cpus_mask)) {  // cheap in the common case: no cpus anywhere, mask == online
+  // The common case, no cpus anywhere and the mask already everything, reads no mask words.
+  if (!(&want == &online_ && p->cpus_all) && !(want == p->cpus_mask)) {
     CpuMask m = want & online_;
     if (!m.empty() && !(m == p->cpus_mask)) set_affinity(p, m);
   }

@@ -34,7 +34,7 @@ void Kernel::proxy_migrate_task(Rq& rq, Task* p, Task* owner, int target) {
   for (Observer* o : obs_)
     o->on_proxy(now_, rq.cpu, ProxyAction::kMigrate, ref(p), ref(owner), rq.cpu, target);
   int wake_cpu = p->wake_cpu;
-  if (!p->proxy_migrated) wake_cpu = p->cpus_mask.test(p->cpu) ? p->cpu : wake_cpu;
+  if (!p->proxy_migrated) wake_cpu = p->allowed(p->cpu) ? p->cpu : wake_cpu;
   deactivate_task(rq, p, DEQUEUE_MIGRATING);
   send_in_flight(p, target, MigrateReason::kProxy);
   p->wake_cpu = wake_cpu;
@@ -59,7 +59,7 @@ Task* Kernel::find_proxy_task(Rq& rq, Task* donor) {
       // Released during the walk and not handed to p: p may run and retry the lock, on a CPU it
       // is allowed on. If it was migrated here as a donor, the wakeup path returns it first.
       p->blocked_on = nullptr;
-      if (!p->proxy_migrated && p->cpus_mask.test(rq.cpu)) {
+      if (!p->proxy_migrated && p->allowed(rq.cpu)) {
         p->state = TaskState::kRunning;
         return p;
       }
@@ -162,7 +162,7 @@ void Kernel::activate_blocked_waiters(Task* owner, int cpu) {
       d->cpu = cpu;
     }
     d->wake_cpu = wake_cpu;
-    d->proxy_migrated = d->cpu != wake_cpu || !d->cpus_mask.test(cpu);
+    d->proxy_migrated = d->cpu != wake_cpu || !d->allowed(cpu);
     Rq& rq = cpu_rq(cpu);
     activate_task(rq, d, ENQUEUE_WAKEUP);
     wakeup_preempt(rq, d, 0);

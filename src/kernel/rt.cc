@@ -160,12 +160,12 @@ class RtClass final : public SchedClass {
   // and a CPU running something of lower priority can take it.
   int select_task_rq(Task* p, int prev_cpu, int wake_flags) override {
     int cpu = prev_cpu;
-    if (!p->cpus_mask.test(cpu)) cpu = p->cpus_mask.first();
+    if (!p->allowed(cpu)) cpu = p->cpus_mask.first();
     Rq& rq = k_.cpu_rq(cpu);
     Task* curr = rq.donor;
     bool test = curr != &rq.idle && curr->prio < 100 &&
                 (curr->nr_cpus_allowed < 2 || curr->prio <= p->prio);
-    if (test || !p->cpus_mask.test(prev_cpu)) {
+    if (test || !p->allowed(prev_cpu)) {
       int target = k_.find_lowest_rq(p, cpu);
       if (target >= 0 && p->prio < k_.rq_prio(target)) cpu = target;
     }

@@ -58,7 +58,7 @@ int Kernel::find_lowest_rq(Task* p, int task_cpu) {
       const CpuBitmap& m = cpupri_mask_[static_cast<size_t>(v)];
       auto next_in = [&](int from) {
         int c = m.next_from(from);
-        while (c >= 0 && !p->cpus_mask.test(c)) c = m.next_from(c + 1);
+        while (c >= 0 && !p->allowed(c)) c = m.next_from(c + 1);
         return c;
       };
       const int first = next_in(0);
@@ -72,7 +72,7 @@ int Kernel::find_lowest_rq(Task* p, int task_cpu) {
 static Task* highest_pushable(Kernel& k, Rq& rq, int allowed_cpu) {
   for (int prio = rq.rt.next_prio(0); prio < 100; prio = rq.rt.next_prio(prio + 1))
     for (Task* t = rq.rt.head[prio]; t; t = t->rt.next)
-      if (k.task_is_pushable(t) && (allowed_cpu < 0 || t->cpus_mask.test(allowed_cpu))) return t;
+      if (k.task_is_pushable(t) && (allowed_cpu < 0 || t->allowed(allowed_cpu))) return t;
   return nullptr;
 }
 
@@ -160,7 +160,7 @@ int Kernel::find_later_rq(Task* p) {
   const int n = nr_cpus();
   auto next_free = [&](int from) {
     int c = dl_busy_.next_clear_from(from, n);
-    while (c >= 0 && !p->cpus_mask.test(c)) c = dl_busy_.next_clear_from(c + 1, n);
+    while (c >= 0 && !p->allowed(c)) c = dl_busy_.next_clear_from(c + 1, n);
     return c;
   };
   const int first = next_free(0);
@@ -168,7 +168,7 @@ int Kernel::find_later_rq(Task* p) {
   int latest_cpu = -1;
   Time latest = 0;
   for (int c = dl_busy_.next_from(0); c >= 0; c = dl_busy_.next_from(c + 1)) {
-    if (!p->cpus_mask.test(c)) continue;
+    if (!p->allowed(c)) continue;
     Time e = dl_earliest(*this, c);
     if (e > p->dl.deadline && (latest_cpu < 0 || e > latest)) {
       latest = e;
@@ -181,7 +181,7 @@ int Kernel::find_later_rq(Task* p) {
 static Task* earliest_pushable_dl(Kernel& k, Rq& rq, int allowed_cpu) {
   for (DlEntity* dl : rq.dl.queue)
     if (dl->task && k.task_is_pushable(dl->task) &&
-        (allowed_cpu < 0 || dl->task->cpus_mask.test(allowed_cpu)))
+        (allowed_cpu < 0 || dl->task->allowed(allowed_cpu)))
       return dl->task;
   return nullptr;
 }
