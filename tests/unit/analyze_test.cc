@@ -415,13 +415,19 @@ TEST(KernelCaptureTest, DeboostedOwnerLetsItsCpuPullRtWorkAsProxysimDoes) {
   std::string out = std::filesystem::temp_directory_path() /
                     ("proxysim-deboost-test-" + std::to_string(getpid()));
   int rc = 0;
-  std::string msg = run(std::string(PROXYSIM_BINARY) + " capture " + data("pi-deboost-pull.json") +
-                            " -o " + out + ".trace",
-                        &rc);
-  ASSERT_EQ(rc, 0) << msg;
-  int kernel_deboosts = 0;
-  int kernel_pulls = deboost_pulls(slurp(out + ".trace"), &kernel_deboosts);
-  // 15 periods; allow a few disturbed by start-up or other load.
+  std::string msg;
+  // 15 periods; allow a few disturbed by start-up or other load. The capture runs on the real
+  // CPUs next to whatever else the machine runs (ctest -j2 runs another test beside it): a
+  // capture that other load disturbed past that allowance is taken again, up to 3 times.
+  int kernel_deboosts = 0, kernel_pulls = 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    msg = run(std::string(PROXYSIM_BINARY) + " capture " + data("pi-deboost-pull.json") + " -o " +
+                  out + ".trace",
+              &rc);
+    ASSERT_EQ(rc, 0) << msg;
+    kernel_pulls = deboost_pulls(slurp(out + ".trace"), &kernel_deboosts);
+    if (kernel_deboosts >= 12 && kernel_pulls >= kernel_deboosts - 3) break;
+  }
   EXPECT_GE(kernel_deboosts, 12);
   EXPECT_GE(kernel_pulls, kernel_deboosts - 3) << "the kernel did not pull r at the deboost";
   msg = run(std::string(PROXYSIM_BINARY) + " run " + data("pi-deboost-pull.json") +
