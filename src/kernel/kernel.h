@@ -36,13 +36,13 @@ struct CfsRq {
 
 // struct rt_rq: 100 FIFO lists with a bitmap, as rt_prio_array.
 struct RtRq {
-  std::array<Task*, 100> head{};
-  std::array<Task*, 100> tail{};
   std::array<uint64_t, 2> bitmap{};
   int rt_nr_running = 0;
   int highest_prio = 100;  // MAX_RT_PRIO when empty
   int nr_pushable = 0;
-  bool overloaded = false;  // rq is in rd->rto_mask
+  bool overloaded = false;        // rq is in rd->rto_mask
+  std::array<Task*, 100> head{};  // (the lists last: 1.6 KB that fair-only events never read)
+  std::array<Task*, 100> tail{};
   // The first priority >= prio with queued tasks, or 100 (MAX_RT_PRIO) when none.
   int next_prio(int prio) const {
     for (int w = prio / 64; w < 2 && prio < 100; ++w, prio = w * 64) {
@@ -71,46 +71,48 @@ struct DlServer {
   uint64_t timer_gen = 0;
 };
 
+// Layout: what an event on this CPU reads (curr, counts, the work and tick state, the fair
+// runqueue, PELT of RT/DL) first; the RT lists, the DL queue and server, and the idle task
+// (832 bytes, between curr and the counts until the third round of issue 8) last.
 struct Rq {
   int cpu = 0;
-  Task* curr = nullptr;   // execution context
-  Task* donor = nullptr;  // scheduling context (== curr without proxy execution)
-  Task idle;              // swapper/N
-  int nr_running = 0;     // all queued tasks of every class, incl. curr
-  CfsRq cfs;
-  RtRq rt;
-  DlRq dl;
-  DlServer fair_server;
+  int nr_running = 0;             // all queued tasks of every class, incl. curr
+  Task* curr = nullptr;           // execution context
+  Task* donor = nullptr;          // scheduling context (== curr without proxy execution)
   bool dl_server_picked = false;  // curr runs through the fair server
-
   bool need_resched = false;
   bool ipi_pending = false;
-  std::vector<Task*> wake_list;  // remote wakeups waiting for this CPU's IPI
+  bool tick_running = false;  // tick (NOHZ idle: stopped while idle)
+  bool rt_push_cb = false;    // balance callbacks queued by put_prev/set_next
+  bool dl_push_cb = false;
+  bool pull_pending = false;  // the donor was taken away (return migration): pull at pick
+  int nr_balance_failed = 0;
 
   // what the current task's program is doing
   uint64_t work_gen = 0;
   Time progress_from = 0;  // curr's current event progresses from this time
   Time exec_start = 0;     // curr got the CPU at
-
-  // tick (NOHZ idle: stopped while idle)
-  bool tick_running = false;
   uint64_t tick_gen = 0;
   Time next_balance = 0;
-  int nr_balance_failed = 0;
 
-  SchedAvg avg_rt;              // PELT utilisation of RT and DL execution on this CPU
-  SchedAvg avg_dl;              // (update_rt_rq_load_avg / update_dl_rq_load_avg)
-  std::vector<Task*> incoming;  // tasks in flight towards this CPU
-  int incoming_dl = 0;          // of which SCHED_DEADLINE
-  int incoming_rt = 0;          // of which with prio < 100 (RT or DEADLINE): rq_prio() scans
-                                // `incoming` only then (a million new tasks are in flight at 0)
-  bool rt_push_cb = false;      // balance callbacks queued by put_prev/set_next
-  bool dl_push_cb = false;
-  bool pull_pending = false;  // the donor was taken away (return migration): pull at pick
+  CfsRq cfs;
+  SchedAvg avg_rt;  // PELT utilisation of RT and DL execution on this CPU
+  SchedAvg avg_dl;  // (update_rt_rq_load_avg / update_dl_rq_load_avg)
+
+  std::vector<Task*> wake_list;  // remote wakeups waiting for this CPU's IPI
+  std::vector<Task*> incoming;   // tasks in flight towards this CPU
+  int incoming_dl = 0;           // of which SCHED_DEADLINE
+  int incoming_rt = 0;           // of which with prio < 100 (RT or DEADLINE): rq_prio() scans
+                                 // `incoming` only then (a million new tasks are in flight at 0)
 
   // statistics the invariant checker uses
   Time busy_ns = 0;
   Time rt_balance_at = -1;  // last push_rt_task() from, or pull_rt_task() scan of, this rq
+
+  DlServer fair_server;
+  DlRq dl;
+  RtRq rt;
+  Task idle;  // swapper/N
 };
 
 // A workload mutex. Which kernel lock it models depends on the protocol: struct mutex (none,
