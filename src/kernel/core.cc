@@ -208,7 +208,9 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
   p->id = static_cast<int>(tasks_.size());
   p->pid = next_pid_++;
   p->spec = &spec;
-  p->prog.enter_phase(spec.phases.empty() ? nullptr : &spec.phases[0]);
+  const std::vector<PhaseImage>& images = images_[static_cast<size_t>(&spec - w_.tasks.data())];
+  p->prog.img0 = images.empty() ? nullptr : images.data();
+  p->prog.enter_phase(p->prog.img0);
   p->name = name;
   // rt-app names its threads with pthread_setname_np(), which fails (ERANGE) for names longer
   // than TASK_COMM_LEN - 1 = 15 characters: such a thread keeps the comm it inherited from the
@@ -244,8 +246,36 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
   return Status::ok();
 }
 
+// The program image of every task definition (see PhaseImage).
+void Kernel::build_images() {
+  images_.assign(w_.tasks.size(), {});
+  for (size_t i = 0; i < w_.tasks.size(); ++i) {
+    const TaskSpec& spec = w_.tasks[i];
+    for (const Phase& ph : spec.phases) {
+      PhaseImage im;
+      im.phase = &ph;
+      im.events = ph.events.data();
+      im.n_events = static_cast<int>(ph.events.size());
+      im.loop = ph.loop;
+      im.n_phases = static_cast<int>(spec.phases.size());
+      im.spec_loop = spec.loop;
+      im.own_cpus = ph.cpus.has_value() || spec.cpus.has_value();
+      im.sets_sched = ph.sched.has_value();
+      for (const Event& e : ph.events) {
+        if (e.kind == EventKind::kRun || e.kind == EventKind::kRuntime) im.c_duration += e.duration;
+        if (e.kind == EventKind::kMem)
+          im.c_duration += static_cast<Time>(static_cast<u128>(e.amount) * kNsPerSec /
+                                             static_cast<uint64_t>(opt_.mem_bytes_per_s));
+        if (e.kind == EventKind::kTimer) im.c_period = e.duration;
+      }
+      images_[i].push_back(im);
+    }
+  }
+}
+
 Status Kernel::create_tasks() {
   fork_count_.assign(w_.tasks.size(), 0);
+  build_images();
   // rt-app HEAD names every thread <task>-<index>, the index counting the threads it creates
   // across all tasks in file order (src/rt-app.c thread_data_set_unique_name()).
   int index = 0;

@@ -355,6 +355,7 @@ class Kernel {
  private:
   friend class InvariantChecker;
   Status create_tasks();
+  void build_images();
   Status make_task(const TaskSpec& spec, const std::string& name, Task** out);
   void start_task(Task* p);
   void wake_up_new_task(Task* p, int parent_cpu);
@@ -395,7 +396,8 @@ class Kernel {
   std::vector<Observer*> obs_;
   bool want_sched_stat_ = false;  // some observer wants on_sched_stat()
   std::vector<std::unique_ptr<Rq>> rqs_;
-  TaskArena task_arena_;  // before tasks_: outlives the tasks it holds
+  std::vector<std::vector<PhaseImage>> images_;  // per task definition (w_.tasks order)
+  TaskArena task_arena_;                         // before tasks_: outlives the tasks it holds
   std::vector<TaskPtr> tasks_;
   std::unique_ptr<SchedClass> dl_, rt_, fair_, idle_;
   EventQueue eq_;

@@ -15,10 +15,6 @@
 
 namespace proxysim {
 
-namespace {
-const Phase& phase_of(const Task* p) { return *p->prog.cur; }
-}  // namespace
-
 // p's CPU time up to now, including the stretch not yet charged by update_curr() (without
 // charging it: reading must not change the schedule).
 Time Kernel::cpu_time_now(const Task* p) {
@@ -44,18 +40,7 @@ void Kernel::activation_end(Task* p, Time deadline_hint) {
   if (!s.act_open) return;
   s.act_open = false;
   const int64_t index = s.act_index++;
-  if (obs_.empty()) return;    // nobody to tell (benchmarks): skip building the record
-  if (s.c_phase != s.phase) {  // the phase's nominal work and period, once per phase change
-    s.c_phase = s.phase;
-    s.c_duration = s.c_period = 0;
-    for (const Event& e : phase_of(p).events) {
-      if (e.kind == EventKind::kRun || e.kind == EventKind::kRuntime) s.c_duration += e.duration;
-      if (e.kind == EventKind::kMem)
-        s.c_duration += static_cast<Time>(static_cast<u128>(e.amount) * kNsPerSec /
-                                          static_cast<uint64_t>(opt_.mem_bytes_per_s));
-      if (e.kind == EventKind::kTimer) s.c_period = e.duration;
-    }
-  }
+  if (obs_.empty()) return;  // nobody to tell (benchmarks): skip building the record
   Activation a;
   a.phase = s.phase;
   a.index = index;
@@ -67,8 +52,8 @@ void Kernel::activation_end(Task* p, Time deadline_hint) {
   a.phase_loop = s.phase_iter;
   a.wu_lat = s.act_wu_lat;
   a.run_wall = s.act_run_wall;
-  a.c_duration = s.c_duration;
-  a.c_period = s.c_period;
+  a.c_duration = s.img->c_duration;
+  a.c_period = s.img->c_period;
   for (Observer* o : obs_) o->on_activation(ref(p), a);
 }
 
@@ -76,22 +61,22 @@ void Kernel::activation_end(Task* p, Time deadline_hint) {
 // task has finished its program.
 bool Kernel::program_next_event(Task* p) {
   ProgramState& s = p->prog;
-  const TaskSpec& spec = *p->spec;
   ++s.event;
   if (s.event < s.n_events) return true;
   // End of an iteration.
   activation_end(p, kTimeNever);
   s.event = 0;
   ++s.phase_iter;
-  if (phase_of(p).loop < 0 || s.phase_iter < phase_of(p).loop) return true;  // -1: forever
+  const PhaseImage& im = *s.img;
+  if (im.loop < 0 || s.phase_iter < im.loop) return true;  // -1: forever
   s.phase_iter = 0;
-  if (++s.phase >= static_cast<int>(spec.phases.size())) {
+  if (++s.phase >= im.n_phases) {
     s.phase = 0;
     ++s.pass;
-    s.enter_phase(&spec.phases[0]);
-    if (spec.loop >= 0 && s.pass >= spec.loop) return false;
+    s.enter_phase(s.img0);
+    if (im.spec_loop >= 0 && s.pass >= im.spec_loop) return false;
   }
-  s.enter_phase(&spec.phases[static_cast<size_t>(s.phase)]);
+  s.enter_phase(s.img0 + s.phase);
   phase_enter(p);
   return true;
 }
@@ -99,17 +84,21 @@ bool Kernel::program_next_event(Task* p) {
 // rt-app set_thread_affinity() at each phase start: the phase's cpus, else the thread's, applied
 // only when they differ from the current mask.
 void Kernel::phase_enter(Task* p) {
-  const TaskSpec& spec = *p->spec;
-  const Phase& ph = phase_of(p);
-  const CpuMask& want = ph.cpus ? *ph.cpus : spec.cpus ? *spec.cpus : online_;
-  // The common case, no cpus anywhere and the mask already everything, reads no mask words.
-  if (!(&want == &online_ && p->cpus_all) && !(want == p->cpus_mask)) {
-    CpuMask m = want & online_;
-    if (!m.empty() && !(m == p->cpus_mask)) set_affinity(p, m);
+  const PhaseImage& im = *p->prog.img;
+  const Phase& ph = *im.phase;
+  // The common case, no cpus anywhere and the mask already everything, reads neither the
+  // TaskSpec nor any mask word.
+  if (im.own_cpus || !p->cpus_all) {
+    const TaskSpec& spec = *p->spec;
+    const CpuMask& want = ph.cpus ? *ph.cpus : spec.cpus ? *spec.cpus : online_;
+    if (!(want == p->cpus_mask)) {
+      CpuMask m = want & online_;
+      if (!m.empty() && !(m == p->cpus_mask)) set_affinity(p, m);
+    }
   }
   // rt-app HEAD: a phase's policy/priority/dl-* are set when the phase starts and stay in
   // effect after it (rt-app never reverts to the thread's own).
-  if (!ph.sched) return;
+  if (!im.sets_sched) return;
   const SchedParams& sp = *ph.sched;
   if (sp.policy != p->sched.policy || sp.nice != p->sched.nice ||
       sp.rt_priority != p->sched.rt_priority || sp.dl_runtime != p->sched.dl_runtime ||

@@ -89,25 +89,39 @@ struct DlEntity {
   bool timer_armed = false;
 };
 
+// One phase of a task's rt-app program with what the interpreter reads at each phase change,
+// side by side (a task's phases are adjacent): with a TaskSpec per task, reading the TaskSpec,
+// the Phase and its events there cost a cache miss each (README "Optimisations"). Built once per
+// task definition when the run starts (Kernel::create_tasks()).
+struct PhaseImage {
+  const Phase* phase = nullptr;  // the source: name, cpus, sched
+  const Event* events = nullptr;
+  int n_events = 0;
+  int loop = 1;             // Phase::loop: iterations per pass, -1 = forever
+  int n_phases = 0;         // TaskSpec::phases.size()
+  int spec_loop = -1;       // TaskSpec::loop: passes, -1 = forever
+  Time c_duration = 0;      // rt-app's c_duration: run/runtime/mem work of an iteration, ns
+  Time c_period = 0;        // rt-app's c_period: the iteration's timer period, 0 if none
+  bool own_cpus = false;    // the phase or its task names cpus (phase_enter() compares masks)
+  bool sets_sched = false;  // the phase sets scheduling parameters (Phase::sched)
+};
+
 // Where the task is in its rt-app program. (Fields grouped by size: no padding.)
 struct ProgramState {
-  const Phase* cur = nullptr;  // &spec->phases[phase], cached: one dependent load fewer per event
-  const Event* events = nullptr;  // cur->events.data() and .size(), cached: the current event
-                                  // is read without touching the Phase (a miss per event when
-                                  // 100,000 tasks each have their own TaskSpec)
-  Time work_left = 0;             // run: ns of work left in the current event
-  Time runtime_end = 0;           // runtime: absolute end time
-  Time next_release = 0;          // release time of the next iteration (see program.cc)
+  const PhaseImage* img = nullptr;   // the current phase (img0 + phase)
+  const PhaseImage* img0 = nullptr;  // the task's first phase; nullptr when it has none
+  const Event* events = nullptr;     // img->events and ->n_events, cached: the current event
+                                     // is read without touching the image
+  Time work_left = 0;                // run: ns of work left in the current event
+  Time runtime_end = 0;              // runtime: absolute end time
+  Time next_release = 0;             // release time of the next iteration (see program.cc)
   // activation bookkeeping
   Time act_start = 0;
   Time act_run_start = 0;  // sum_exec_runtime at the activation start
   int64_t act_index = 0;
   Time act_deadline = kTimeNever;
   Time act_wu_lat = 0;
-  Time act_run_wall = 0;  // wall time of the activation's completed run/runtime events
-  // rt-app's c_duration/c_period of phase c_phase, computed at its first activation end.
-  Time c_duration = 0;
-  Time c_period = 0;
+  Time act_run_wall = 0;   // wall time of the activation's completed run/runtime events
   Time run_started = -1;   // start of the run/runtime event in progress (rt-app's t_start)
   Time zero_time_at = -1;  // zero-time loop detection: events run at this instant
   Time t_first = 0;        // rt-app: thread start time (t0 + delay), timers start from it
@@ -115,9 +129,8 @@ struct ProgramState {
   int phase = 0;
   int phase_iter = 0;  // completed iterations of the current phase
   int event = 0;       // index of the current event in the phase
-  int n_events = 0;    // cur->events.size()
+  int n_events = 0;    // img->n_events
   int sync_stage = 0;  // condvar/barrier/suspend/semaphore events: 0 start, 1 waiting, 2 relock
-  int c_phase = -1;
   int zero_time_events = 0;
   EventKind kind = EventKind::kRun;
   bool in_event = false;            // the current event has started
@@ -126,10 +139,10 @@ struct ProgramState {
   bool act_open = false;
 
   const Event& current_event() const { return events[event]; }
-  void enter_phase(const Phase* ph) {
-    cur = ph;
-    events = ph ? ph->events.data() : nullptr;
-    n_events = ph ? static_cast<int>(ph->events.size()) : 0;
+  void enter_phase(const PhaseImage* im) {
+    img = im;
+    events = im ? im->events : nullptr;
+    n_events = im ? im->n_events : 0;
   }
 };
 
