@@ -233,8 +233,7 @@ void BM_FindLowestRq(benchmark::State& state) {
   p.policy = Policy::kFifo;
   p.rt_priority = 50;
   p.prio = p.normal_prio = 99 - 50;
-  p.cpus_mask = CpuMask::all(cpus);
-  p.nr_cpus_allowed = cpus;
+  p.set_cpus(CpuMask::all(cpus), cpus);
   p.cpu = 0;
   if (busy)
     for (int c = 0; c < cpus; ++c) {
@@ -261,8 +260,7 @@ void BM_FindLaterRq(benchmark::State& state) {
   p.id = 1;
   p.policy = Policy::kDeadline;
   p.prio = -1;
-  p.cpus_mask = CpuMask::all(cpus);
-  p.nr_cpus_allowed = cpus;
+  p.set_cpus(CpuMask::all(cpus), cpus);
   p.cpu = 0;
   p.dl.deadline = 500 * kNsPerMs;
   if (busy)

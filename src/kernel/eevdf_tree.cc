@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace proxysim {
 
 namespace {
@@ -114,6 +117,13 @@ void EevdfTree::insert(Task* p) {
 void EevdfTree::erase(Task* p) {
   EevdfNode* n = nodes_.data();
   const uint32_t s = p->se.tree_slot;
+  // A task erased from a tree it is not in (a dequeue from the wrong runqueue) would unlink
+  // another task's node or write outside the pool: stop instead of corrupting memory.
+  if (s == 0 || s >= nodes_.size() || n[s].task != p) [[unlikely]] {
+    std::fprintf(stderr, "proxysim: internal error: %s is not in this EEVDF tree (slot %u)\n",
+                 p->name.c_str(), s);
+    std::abort();
+  }
   if (leftmost_ == s) {
     // The successor of the first node: the first of its right subtree, else its parent on the
     // left spine (the path the erase below walks anyway).
@@ -150,6 +160,7 @@ std::string EevdfTree::verify_at(uint32_t i, size_t* count) const {
   for (uint32_t c : {n.left, n.right}) {
     if (!c) continue;
     const EevdfNode& k = nodes_[c];
+    if (!k.task) return fmt::format("{} links to free slot {}", p->name, c);
     if (k.heap_prio > n.heap_prio)
       return fmt::format("{} has a higher heap priority than its parent {}", k.task->name, p->name);
     if ((c == n.left) != before(k, n))

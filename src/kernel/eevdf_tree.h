@@ -43,6 +43,8 @@ class EevdfTree {
 
   bool empty() const { return root_ == 0; }
   size_t size() const { return size_; }
+  // Slots in the pool, used or free: the largest size() the tree has had.
+  size_t slots() const { return nodes_.size() - 1; }
   // rb_first_cached(): the entity with the earliest deadline, or nullptr.
   Task* first() const { return nodes_[leftmost_].task; }
   // The subtree augmentations at the root (the tree must not be empty).

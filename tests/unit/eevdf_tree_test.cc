@@ -30,6 +30,7 @@ TEST(EevdfTree, MatchesABruteForceModel) {
   }
   EevdfTree tree;
   std::vector<Task*> queued;
+  size_t most = 0;
   for (int step = 0; step < 20000; ++step) {
     Task* p = tasks[rng.below(tasks.size())].get();
     if (p->se.in_tree()) {
@@ -45,6 +46,9 @@ TEST(EevdfTree, MatchesABruteForceModel) {
     }
     ASSERT_EQ(tree.verify(), "") << "step " << step;
     ASSERT_EQ(tree.size(), queued.size());
+    most = std::max(most, queued.size());
+    // Freed slots are reused: the pool never grows past the largest queue.
+    ASSERT_EQ(tree.slots(), most);
     ASSERT_EQ(tree.empty(), queued.empty());
     if (queued.empty()) {
       EXPECT_EQ(tree.first(), nullptr);
@@ -66,7 +70,6 @@ TEST(EevdfTree, MatchesABruteForceModel) {
       if (q->se.vruntime <= v && (!want || earlier(q, want))) want = q;
     EXPECT_EQ(tree.pick([v](int64_t x) { return x <= v; }), want) << "step " << step;
   }
-  // Every slot comes back: the pool does not grow past the largest queue.
   for (Task* p : queued) tree.erase(p);
   EXPECT_TRUE(tree.empty());
   EXPECT_EQ(tree.verify(), "");

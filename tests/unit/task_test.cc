@@ -20,7 +20,8 @@ TEST(TaskArena, EveryTaskStartsACacheLineAndIsDestroyed) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << i;
     EXPECT_TRUE(seen.insert(p).second) << i;
     EXPECT_EQ(p->prio, 120);  // constructed with the defaults
-    // A name too long for the small-string buffer: under ASan, a missing destructor leaks it.
+    // A name too long for the small-string buffer: a missing destructor leaks it, which the
+    // sanitizer pass of `make test` (ASan's leak checker) reports.
     p->name = "a thread name longer than the SSO buffer " + std::to_string(i);
   }
   tasks.clear();
