@@ -62,6 +62,11 @@ uint32_t merge(EevdfNode* n, uint32_t a, uint32_t b) {
   return b;
 }
 
+// The link of t to follow towards x's place in key order.
+inline uint32_t& toward(EevdfNode* n, uint32_t t, uint32_t x) {
+  return before(n[x], n[t]) ? n[t].left : n[t].right;
+}
+
 uint32_t insert_at(EevdfNode* n, uint32_t t, uint32_t x) {
   if (!t) {
     update(n, x);
@@ -72,20 +77,16 @@ uint32_t insert_at(EevdfNode* n, uint32_t t, uint32_t x) {
     update(n, x);
     return x;
   }
-  if (before(n[x], n[t]))
-    n[t].left = insert_at(n, n[t].left, x);
-  else
-    n[t].right = insert_at(n, n[t].right, x);
+  uint32_t& link = toward(n, t, x);
+  link = insert_at(n, link, x);
   update(n, t);
   return t;
 }
 
 uint32_t erase_at(EevdfNode* n, uint32_t t, uint32_t x) {
   if (t == x) return merge(n, n[t].left, n[t].right);
-  if (before(n[x], n[t]))
-    n[t].left = erase_at(n, n[t].left, x);
-  else
-    n[t].right = erase_at(n, n[t].right, x);
+  uint32_t& link = toward(n, t, x);
+  link = erase_at(n, link, x);
   update(n, t);
   return t;
 }

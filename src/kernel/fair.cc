@@ -79,31 +79,36 @@ class FairClass final : public SchedClass {
   }
 
   // avg_vruntime(): the weighted average V, rounded towards -inf.
-  static int64_t avg_vruntime(const CfsRq& cfs) {
+  // The weighted sum of (vruntime - min_vruntime) and the load of the queued entities, curr
+  // included: what avg_vruntime() and vruntime_eligible() both start from.
+  struct QueueSum {
+    int64_t avg;
+    int64_t load;
+    int64_t min_vruntime;
+    // vruntime_eligible(): v <= V without the division.
+    bool eligible(int64_t v) const { return avg >= (v - min_vruntime) * load; }
+  };
+  static QueueSum queue_sum(const CfsRq& cfs) {
     const Task* curr = cfs.curr;
-    int64_t avg = cfs.avg_vruntime;
-    int64_t load = cfs.avg_load;
+    QueueSum q{cfs.avg_vruntime, cfs.avg_load, cfs.min_vruntime};
     if (curr && curr->se.on_rq) {
-      avg += entity_key(cfs, curr) * static_cast<int64_t>(curr->se.weight);
-      load += static_cast<int64_t>(curr->se.weight);
+      q.avg += entity_key(cfs, curr) * static_cast<int64_t>(curr->se.weight);
+      q.load += static_cast<int64_t>(curr->se.weight);
     }
-    if (load) {
-      if (avg < 0) avg -= (load - 1);
-      avg /= load;
-    }
-    return cfs.min_vruntime + avg;
+    return q;
   }
 
-  // vruntime_eligible(): v <= V without the division.
-  static bool vruntime_eligible(const CfsRq& cfs, int64_t vruntime) {
-    const Task* curr = cfs.curr;
-    int64_t avg = cfs.avg_vruntime;
-    int64_t load = cfs.avg_load;
-    if (curr && curr->se.on_rq) {
-      avg += entity_key(cfs, curr) * static_cast<int64_t>(curr->se.weight);
-      load += static_cast<int64_t>(curr->se.weight);
+  static int64_t avg_vruntime(const CfsRq& cfs) {
+    QueueSum q = queue_sum(cfs);
+    if (q.load) {
+      if (q.avg < 0) q.avg -= (q.load - 1);
+      q.avg /= q.load;
     }
-    return avg >= (vruntime - cfs.min_vruntime) * load;
+    return cfs.min_vruntime + q.avg;
+  }
+
+  static bool vruntime_eligible(const CfsRq& cfs, int64_t vruntime) {
+    return queue_sum(cfs).eligible(vruntime);
   }
   static bool entity_eligible(const CfsRq& cfs, const Task* p) {
     return vruntime_eligible(cfs, p->se.vruntime);
@@ -294,15 +299,8 @@ class FairClass final : public SchedClass {
     if (cfs.nr_queued == 1) return curr && curr->se.on_rq ? curr : cfs.tree.first();
     if (curr && (!curr->se.on_rq || !entity_eligible(cfs, curr))) curr = nullptr;
     if (curr && protect_slice(curr)) return curr;
-    // vruntime_eligible() with its per-call sums hoisted out of the walk.
-    int64_t avg = cfs.avg_vruntime;
-    int64_t load = cfs.avg_load;
-    if (cfs.curr && cfs.curr->se.on_rq) {
-      avg += entity_key(cfs, cfs.curr) * static_cast<int64_t>(cfs.curr->se.weight);
-      load += static_cast<int64_t>(cfs.curr->se.weight);
-    }
-    const int64_t min_v = cfs.min_vruntime;
-    Task* best = cfs.tree.pick([avg, load, min_v](int64_t v) { return avg >= (v - min_v) * load; });
+    const QueueSum q = queue_sum(cfs);  // once for the whole walk
+    Task* best = cfs.tree.pick([&q](int64_t v) { return q.eligible(v); });
     if (!best || (curr && entity_before(curr, best))) best = curr;
     return best;
   }
