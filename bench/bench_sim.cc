@@ -18,19 +18,6 @@
 namespace proxysim {
 namespace {
 
-// 16 CPUs: 4 DL tasks, 8 periodic FIFO/RR tasks, 32 fair tasks of mixed nice, for 10 s.
-std::string mixed16() {
-  return R"({"global": {"duration": 10}, "tasks": {
-    "dl": {"instance": 4, "policy": "SCHED_DEADLINE", "dl-runtime": 2000, "dl-period": 10000,
-           "run": 1500, "timer": {"ref": "unique", "period": 10000}},
-    "rt": {"instance": 4, "policy": "SCHED_FIFO", "priority": 40, "run": 300,
-           "timer": {"ref": "unique", "period": 2000}},
-    "rr": {"instance": 4, "policy": "SCHED_RR", "priority": 20, "run": 5000, "sleep": 15000},
-    "web": {"instance": 16, "priority": 0, "run": 800, "sleep": 1200},
-    "batch": {"instance": 8, "priority": 5, "run": 20000, "sleep": 500},
-    "bg": {"instance": 8, "priority": 15, "run": 100000}}})";
-}
-
 enum class Observe { kNone, kMetrics, kTrace };
 
 void run_bench(benchmark::State& state, const std::string& json, int cpus, Observe what,
@@ -78,13 +65,15 @@ void run_bench(benchmark::State& state, const std::string& json, int cpus, Obser
 }
 
 void BM_Mixed16_NoMetrics(benchmark::State& state) {
-  run_bench(state, mixed16(), 16, Observe::kNone);
+  run_bench(state, bench::mixed16(), 16, Observe::kNone);
 }
 void BM_Mixed16_Metrics(benchmark::State& state) {
-  run_bench(state, mixed16(), 16, Observe::kMetrics);
+  run_bench(state, bench::mixed16(), 16, Observe::kMetrics);
 }
 // Tracing cost: the same run writing the full ftrace text trace (target: <= 3x untraced).
-void BM_Mixed16_Trace(benchmark::State& state) { run_bench(state, mixed16(), 16, Observe::kTrace); }
+void BM_Mixed16_Trace(benchmark::State& state) {
+  run_bench(state, bench::mixed16(), 16, Observe::kTrace);
+}
 BENCHMARK(BM_Mixed16_NoMetrics)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mixed16_Metrics)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mixed16_Trace)->Unit(benchmark::kMillisecond);
@@ -141,47 +130,31 @@ BENCHMARK(BM_FairPerRq)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 
-// Proxy execution on ksched_football (tests/unit/locking_test.cc): per CPU a chain
-// high -> M_i -> mid -> L_i -> low; fans wake and sleep. proxy walks the chains at each pick of
-// a high task; pi boosts instead. Per-event cost of proxy vs the same run under pi.
-std::string football(int n) {
-  std::string j = R"({"global": {"duration": 1}, "tasks": {)";
-  for (int i = 0; i < n; ++i) {
-    std::string s = std::to_string(i);
-    j += "\"low" + s + R"(": {"policy": "SCHED_FIFO", "priority": 2, "loop": 1, "lock": "L)" + s +
-         R"(", "run": 2000000, "unlock": "L)" + s + "\"},";
-    j += "\"mid" + s + R"(": {"policy": "SCHED_FIFO", "priority": 3, "delay": 1000, "loop": 1, )" +
-         R"("lock": "M)" + s + R"(", "lock2": "L)" + s + R"(", "unlock2": "L)" + s +
-         R"(", "unlock": "M)" + s + "\"},";
-    j += "\"high" + s +
-         R"(": {"policy": "SCHED_FIFO", "priority": 10, "delay": 2000, "loop": 1, )" +
-         R"("lock": "M)" + s + R"(", "unlock": "M)" + s + "\"},";
-  }
-  j += R"("offense": {"instance": )" + std::to_string(n) +
-       R"(, "policy": "SCHED_FIFO", "priority": 5, "delay": 3000, "run": 1000000},)";
-  j += R"("fan": {"instance": )" + std::to_string(n) +
-       R"(, "policy": "SCHED_FIFO", "priority": 15, "delay": 3000, "run": 500, "sleep": 2000}}})";
-  return j;
-}
+// Proxy execution on ksched_football (bench::football): proxy walks the chains at each pick of a
+// high task; pi boosts instead. Per-event cost of proxy vs the same run under pi.
 void BM_FootballPi(benchmark::State& state) {
-  run_bench(state, football(8), 8, Observe::kNone, "pi");
+  run_bench(state, bench::football(8), 8, Observe::kNone, "pi");
 }
 void BM_FootballProxy(benchmark::State& state) {
-  run_bench(state, football(8), 8, Observe::kNone, "proxy");
+  run_bench(state, bench::football(8), 8, Observe::kNone, "proxy");
 }
 BENCHMARK(BM_FootballPi)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FootballProxy)->Unit(benchmark::kMillisecond);
 
+// n timers pending; each pop re-arms the popped slot (a periodic timer).
 void BM_EventQueuePushPop(benchmark::State& state) {
   EventQueue q;
   Rng rng(1);
   const int n = static_cast<int>(state.range(0));
-  for (int i = 0; i < n; ++i) q.push(static_cast<Time>(rng.below(1000000)), EvKind::kHrtimer, i);
+  q.add_slots(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i)
+    q.arm(static_cast<EventQueue::Slot>(i), static_cast<Time>(rng.below(1000000)), EvKind::kHrtimer,
+          i);
   Time t = 0;
   for (auto _ : state) {
     SimEvent e = q.pop();
     t = e.time;
-    q.push(t + static_cast<Time>(rng.below(1000000)), EvKind::kHrtimer, e.a);
+    q.arm(e.slot, t + static_cast<Time>(rng.below(1000000)), EvKind::kHrtimer, e.a);
   }
   benchmark::DoNotOptimize(t);
 }

@@ -43,4 +43,38 @@ inline std::string instanced_sleepers(int defs, int instances, uint64_t seed) {
   return json + "}}";
 }
 
+// 16 CPUs: 4 DL tasks, 8 periodic FIFO/RR tasks, 32 fair tasks of mixed nice, for 10 s.
+inline std::string mixed16() {
+  return R"({"global": {"duration": 10}, "tasks": {
+    "dl": {"instance": 4, "policy": "SCHED_DEADLINE", "dl-runtime": 2000, "dl-period": 10000,
+           "run": 1500, "timer": {"ref": "unique", "period": 10000}},
+    "rt": {"instance": 4, "policy": "SCHED_FIFO", "priority": 40, "run": 300,
+           "timer": {"ref": "unique", "period": 2000}},
+    "rr": {"instance": 4, "policy": "SCHED_RR", "priority": 20, "run": 5000, "sleep": 15000},
+    "web": {"instance": 16, "priority": 0, "run": 800, "sleep": 1200},
+    "batch": {"instance": 8, "priority": 5, "run": 20000, "sleep": 500},
+    "bg": {"instance": 8, "priority": 15, "run": 100000}}})";
+}
+
+// ksched_football (tests/unit/locking_test.cc) on n CPUs, 1 s: per CPU a chain
+// high -> M_i -> mid -> L_i -> low; offense hogs and fans that wake and sleep.
+inline std::string football(int n) {
+  std::string j = R"({"global": {"duration": 1}, "tasks": {)";
+  for (int i = 0; i < n; ++i) {
+    std::string s = std::to_string(i);
+    j += "\"low" + s + R"(": {"policy": "SCHED_FIFO", "priority": 2, "loop": 1, "lock": "L)" + s +
+         R"(", "run": 2000000, "unlock": "L)" + s + "\"},";
+    j += "\"mid" + s + R"(": {"policy": "SCHED_FIFO", "priority": 3, "delay": 1000, "loop": 1, )" +
+         R"("lock": "M)" + s + R"(", "lock2": "L)" + s + R"(", "unlock2": "L)" + s +
+         R"(", "unlock": "M)" + s + "\"},";
+    j += "\"high" + s +
+         R"(": {"policy": "SCHED_FIFO", "priority": 10, "delay": 2000, "loop": 1, )" +
+         R"("lock": "M)" + s + R"(", "unlock": "M)" + s + "\"},";
+  }
+  j += R"("offense": {"instance": )" + std::to_string(n) +
+       R"(, "policy": "SCHED_FIFO", "priority": 5, "delay": 3000, "run": 1000000},)";
+  j += R"("fan": {"instance": )" + std::to_string(n) +
+       R"(, "policy": "SCHED_FIFO", "priority": 15, "delay": 3000, "run": 500, "sleep": 2000}}})";
+  return j;
+}
 }  // namespace proxysim::bench

@@ -2,6 +2,8 @@
 // the large runs the README reports can be repeated with the CLI (and with `--stats`):
 //   proxysim_genwork fair TASKS [SEED]                 (bench::random_fair, seed 42 by default)
 //   proxysim_genwork sleepers DEFS INSTANCES [SEED]    (bench::instanced_sleepers, seed 7)
+//   proxysim_genwork mix16                             (bench::mixed16: BM_Mixed16_*, 16 CPUs)
+//   proxysim_genwork football CPUS                     (bench::football: BM_Football*, 8 CPUs)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +16,9 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: proxysim_genwork fair TASKS [SEED]\n"
-               "       proxysim_genwork sleepers DEFS INSTANCES [SEED]\n");
+               "       proxysim_genwork sleepers DEFS INSTANCES [SEED]\n"
+               "       proxysim_genwork mix16\n"
+               "       proxysim_genwork football CPUS\n");
   return 2;
 }
 
@@ -29,7 +33,7 @@ bool parse(const char* s, long long lo, long long hi, long long* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return usage();
+  if (argc < 2) return usage();
   const std::string kind = argv[1];
   long long a = 0, b = 0, seed = 0;
   std::string json;
@@ -40,6 +44,10 @@ int main(int argc, char** argv) {
              parse(argv[3], 1, 1 << 20, &b) && (argc == 4 || parse(argv[4], 0, INT64_MAX, &seed))) {
     json = proxysim::bench::instanced_sleepers(static_cast<int>(a), static_cast<int>(b),
                                                argc == 5 ? seed : 7);
+  } else if (kind == "mix16" && argc == 2) {
+    json = proxysim::bench::mixed16();
+  } else if (kind == "football" && argc == 3 && parse(argv[2], 1, 4096, &a)) {
+    json = proxysim::bench::football(static_cast<int>(a));
   } else {
     return usage();
   }

@@ -19,6 +19,35 @@ void InvariantChecker::check() {
   if (!k_.failed()) check_time_accounting();
   if (!k_.failed()) check_rt_placement();
   if (!k_.failed()) check_progress();
+  if (!k_.failed()) check_timers();
+}
+
+// The event queue is a heap whose slots point back at their events, and each source's flag
+// agrees with its slot: a CPU's tick runs and its IPI is pending exactly when their timers are
+// armed, its work completes only while a task runs, its fair server's timer runs only while the
+// server is active; a task has a landing pending exactly while it is in flight.
+void InvariantChecker::check_timers() {
+  const EventQueue& q = k_.eq_;
+  if (std::string e = q.verify(); !e.empty()) return k_.fail(e);
+  for (int c = 0; c < k_.nr_cpus(); ++c) {
+    const Rq& rq = k_.cpu_rq(c);
+    if (rq.tick_running != q.armed(k_.cpu_slot(c, Kernel::kSlotTick)))
+      return k_.fail(fmt::format("cpu {}: tick_running {} but its tick timer armed {}", c,
+                                 rq.tick_running, !rq.tick_running));
+    if (rq.ipi_pending != q.armed(k_.cpu_slot(c, Kernel::kSlotIpi)))
+      return k_.fail(fmt::format("cpu {}: ipi_pending {} but its IPI armed {}", c, rq.ipi_pending,
+                                 !rq.ipi_pending));
+    if (rq.curr == &rq.idle && q.armed(k_.cpu_slot(c, Kernel::kSlotWork)))
+      return k_.fail(fmt::format("cpu {}: idle with a work completion armed", c));
+    if (!rq.fair_server.active && q.armed(k_.cpu_slot(c, Kernel::kSlotServer)))
+      return k_.fail(fmt::format("cpu {}: fair server stopped with its timer armed", c));
+  }
+  for (const auto& t : k_.tasks()) {
+    const bool landing = q.armed(k_.task_slot(t->id, Kernel::kSlotLanding));
+    if (landing != task_on_rq_migrating(t.get()))
+      return k_.fail(
+          fmt::format("{}: on_rq {} but a landing armed {}", t->name, t->on_rq, landing));
+  }
 }
 
 // Progress watchdog: a CPU never idles for longer than a tick (plus latencies) while a runnable

@@ -21,6 +21,7 @@ class InvariantChecker {
   void check_time_accounting();
   void check_rt_placement();
   void check_progress();
+  void check_timers();
   Kernel& k_;
   long long last_now_ = 0;
   std::vector<long long> idle_with_work_since_;  // per CPU, -1 when not

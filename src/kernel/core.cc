@@ -47,6 +47,7 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
     rq->curr = rq->donor = &idle;
     rqs_.push_back(std::move(rq));
   }
+  eq_.add_slots(cpu_slot(opt_.nr_cpus, kSlotWork));  // every CPU's; make_task() adds a task's
   online_ = CpuMask::all(opt_.nr_cpus);
   for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_, &dl_busy_}) m->resize(opt_.nr_cpus);
   for (CpuBitmap& m : cpupri_mask_) m.resize(opt_.nr_cpus);
@@ -207,6 +208,7 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
   Task* p = t.get();
   p->id = static_cast<int>(tasks_.size());
   p->pid = next_pid_++;
+  eq_.add_slots(task_slot(p->id + 1, kSlotTimer));
   p->spec = &spec;
   const std::vector<PhaseImage>& images = images_[static_cast<size_t>(&spec - w_.tasks.data())];
   p->prog.img0 = images.empty() ? nullptr : images.data();
@@ -521,7 +523,8 @@ void Kernel::send_ipi(int cpu) {
   Rq& rq = cpu_rq(cpu);
   if (rq.ipi_pending) return;
   rq.ipi_pending = true;
-  eq_.push(now_ + cross_cpu_delay(opt_.costs.ipi_latency, cpu), EvKind::kIpi, cpu);
+  eq_.arm(cpu_slot(cpu, kSlotIpi), now_ + cross_cpu_delay(opt_.costs.ipi_latency, cpu),
+          EvKind::kIpi, cpu);
 }
 
 void Kernel::handle_ipi(int cpu) {
@@ -560,8 +563,8 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
     ++dest.incoming_dl;
     dl_busy_update(dest);
   }
-  eq_.push(now_ + cross_cpu_delay(opt_.costs.migration, dest_cpu), EvKind::kMigrateArrive, p->id,
-           dest_cpu);
+  eq_.arm(task_slot(p->id, kSlotLanding), now_ + cross_cpu_delay(opt_.costs.migration, dest_cpu),
+          EvKind::kMigrateArrive, p->id, dest_cpu);
 }
 
 void Kernel::in_flight_prio_changed(Task* p, int oldprio) {
@@ -747,15 +750,19 @@ void Kernel::context_switch(Rq& rq, Task* prev, Task* next, Task* next_donor, bo
   if (next == &rq.idle || prev == &rq.idle) cpupri_update(rq);  // idle-ness is all curr moves
   rq.donor = next_donor;
   rq.exec_start = now_;
-  rq.work_gen++;
   if (next == &rq.idle) {
+    eq_.cancel(cpu_slot(rq.cpu, kSlotWork));
     rq.tick_running = false;  // NOHZ idle: the tick stops
-    rq.tick_gen++;
+    eq_.cancel(cpu_slot(rq.cpu, kSlotTick));
     return;
   }
   rq.progress_from = now_ + opt_.costs.context_switch;
   if (!rq.tick_running) arm_tick(rq);
+  // prev's work no longer completes here: next's program arms its own completion, or the
+  // pending one is cancelled (one heap move instead of a removal and an insertion).
+  rq.work_rearmed = false;
   program_continue(rq, next);
+  if (!rq.work_rearmed) eq_.cancel(cpu_slot(rq.cpu, kSlotWork));
 }
 
 void Kernel::run_resched() {
@@ -782,18 +789,24 @@ void Kernel::consume_progress(Rq& rq) {
   }
 }
 
+// Arms the completion of curr's run/runtime event, or cancels it when curr is in none.
 void Kernel::arm_work(Rq& rq) {
   Task* p = rq.curr;
-  rq.work_gen++;
-  if (p == &rq.idle || !p->prog.in_event) return;
+  const EventQueue::Slot slot = cpu_slot(rq.cpu, kSlotWork);
   Time at;
-  if (p->prog.kind == EventKind::kRun)
+  if (p == &rq.idle || !p->prog.in_event)
+    at = -1;
+  else if (p->prog.kind == EventKind::kRun)
     at = std::max(rq.progress_from, now_) + p->prog.work_left;
   else if (p->prog.kind == EventKind::kRuntime)
     at = std::max(p->prog.runtime_end, std::max(rq.progress_from, now_));
   else
-    return;
-  eq_.push(at, EvKind::kWorkDone, rq.cpu, 0, rq.work_gen);
+    at = -1;
+  if (at < 0)
+    eq_.cancel(slot);
+  else
+    eq_.arm(slot, at, EvKind::kWorkDone, rq.cpu);
+  rq.work_rearmed = true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -801,9 +814,8 @@ void Kernel::arm_work(Rq& rq) {
 
 void Kernel::arm_tick(Rq& rq) {
   rq.tick_running = true;
-  rq.tick_gen++;
   Time next = (now_ / tick_nsec_ + 1) * tick_nsec_;
-  eq_.push(next, EvKind::kTick, rq.cpu, 0, rq.tick_gen);
+  eq_.arm(cpu_slot(rq.cpu, kSlotTick), next, EvKind::kTick, rq.cpu);
 }
 
 void Kernel::handle_tick(int cpu) {
@@ -815,8 +827,7 @@ void Kernel::handle_tick(int cpu) {
   update_other_load_avgs(rq);
   sched_balance_tick(rq);
   if (rq.curr != &rq.idle) {
-    rq.tick_gen++;
-    eq_.push(now_ + tick_nsec_, EvKind::kTick, cpu, 0, rq.tick_gen);
+    eq_.arm(cpu_slot(cpu, kSlotTick), now_ + tick_nsec_, EvKind::kTick, cpu);
   } else {
     rq.tick_running = false;
   }
@@ -829,11 +840,10 @@ void Kernel::handle(const SimEvent& ev) {
   switch (ev.kind) {
     case EvKind::kHrtimer: {
       Task* p = tasks_[ev.a].get();
-      if (ev.gen != p->hrtimer_gen) return;
       Rq& rq = task_rq(p);
       if (ev.b == 0 && opt_.costs.idle_exit > 0 && rq.curr == &rq.idle) {
         // The timer interrupt first has to bring its CPU out of idle.
-        eq_.push(now_ + opt_.costs.idle_exit, EvKind::kHrtimer, ev.a, 1, ev.gen);
+        eq_.arm(ev.slot, now_ + opt_.costs.idle_exit, EvKind::kHrtimer, ev.a, 1);
         return;
       }
       try_to_wake_up(p, p->cpu, WF_TTWU);
@@ -841,7 +851,7 @@ void Kernel::handle(const SimEvent& ev) {
     }
     case EvKind::kDlTimer:
       ctx_cpu_ = ev.b;
-      dl_timer_fired(ev.a, ev.b, ev.gen);
+      dl_timer_fired(ev.a, ev.b);
       return;
     case EvKind::kIpi:
       ctx_cpu_ = ev.a;
@@ -851,16 +861,12 @@ void Kernel::handle(const SimEvent& ev) {
       ctx_cpu_ = ev.b;
       handle_migrate_arrive(tasks_[ev.a].get(), ev.b);
       return;
-    case EvKind::kTick: {
-      Rq& rq = cpu_rq(ev.a);
-      if (ev.gen != rq.tick_gen) return;
+    case EvKind::kTick:
       ctx_cpu_ = ev.a;
       handle_tick(ev.a);
       return;
-    }
     case EvKind::kWorkDone: {
       Rq& rq = cpu_rq(ev.a);
-      if (ev.gen != rq.work_gen) return;
       ctx_cpu_ = ev.a;
       consume_progress(rq);
       program_continue(rq, rq.curr);
@@ -884,8 +890,7 @@ Status Kernel::run(RunStats* stats) {
   }
   // Every other CPU acts on what the forks left it (IPIs are already queued).
   while (!eq_.empty()) {
-    const SimEvent& top = eq_.top();
-    if (end_time_ >= 0 && top.time >= end_time_) break;
+    if (end_time_ >= 0 && eq_.top_time() >= end_time_) break;
     SimEvent ev = eq_.pop();
     now_ = ev.time;
     recent_[events_ % recent_.size()] = ev;

@@ -214,31 +214,27 @@ void Kernel::update_curr_dl_se(Rq& rq, DlEntity* dl, Time delta) {
     s.running = false;
     s.defer_armed = false;
     Time act = dl->deadline - dl->dl_deadline + dl->dl_period;  // dl_next_period()
-    ++s.timer_gen;
-    push_dl_timer(std::max(act, now_), -1, rq.cpu, s.timer_gen);
+    arm_dl_timer(std::max(act, now_), -1, rq.cpu);
     if (rq.dl_server_picked) resched_curr(rq);
     return;
   }
   // start_dl_timer(): replenish at the next period, or now if that is already past.
   Time act = dl->deadline - dl->dl_deadline + dl->dl_period;
-  ++dl->timer_gen;
-  dl->timer_armed = true;
-  push_dl_timer(std::max(act, now_), dl->task->id, rq.cpu, dl->timer_gen);
+  arm_dl_timer(std::max(act, now_), dl->task->id, rq.cpu);
   resched_curr(rq);
 }
 
 // dl_task_timer() and the fair server's timer.
-void Kernel::dl_timer_fired(int id, int cpu, uint64_t gen) {
+void Kernel::dl_timer_fired(int id, int cpu) {
   if (id < 0) {
+    // Armed only while the server is active: dl_server_stop() cancels it.
     Rq& rq = cpu_rq(cpu);
     DlServer& s = rq.fair_server;
-    if (gen != s.timer_gen || !s.active) return;
     DlEntity* dl = &s.dl;
     if (dl->dl_throttled) {
       replenish_dl_entity(dl, now_);
       s.defer_armed = true;
-      ++s.timer_gen;
-      push_dl_timer(std::max(now_, dl->deadline - dl->runtime), -1, cpu, s.timer_gen);
+      arm_dl_timer(std::max(now_, dl->deadline - dl->runtime), -1, cpu);
       return;
     }
     if (s.defer_armed) {
@@ -253,8 +249,6 @@ void Kernel::dl_timer_fired(int id, int cpu, uint64_t gen) {
   }
   Task* p = tasks_[id].get();
   DlEntity* dl = &p->dl;
-  if (gen != dl->timer_gen || !dl->timer_armed) return;
-  dl->timer_armed = false;
   Rq& rq = task_rq(p);
   ctx_cpu_ = rq.cpu;
   if (!task_on_rq_queued(p)) {  // asleep (a queued blocked donor is enqueued below)
@@ -299,8 +293,7 @@ void Kernel::dl_server_start(Rq& rq) {
   dl->dl_throttled = false;
   s.defer_armed = true;
   s.running = false;
-  ++s.timer_gen;
-  push_dl_timer(std::max(now_, dl->deadline - dl->runtime), -1, rq.cpu, s.timer_gen);
+  arm_dl_timer(std::max(now_, dl->deadline - dl->runtime), -1, rq.cpu);
 }
 
 void Kernel::dl_server_stop(Rq& rq) {
@@ -311,7 +304,7 @@ void Kernel::dl_server_stop(Rq& rq) {
   s.running = false;
   s.defer_armed = false;
   s.dl.dl_throttled = false;
-  ++s.timer_gen;
+  cancel_server_timer(rq.cpu);
 }
 
 void Kernel::dl_server_update(Rq& rq, Time delta) {

@@ -68,7 +68,6 @@ struct DlServer {
   bool active = false;       // dl_server_start() done, fair tasks present
   bool defer_armed = false;  // waiting for the zero-laxity point
   bool running = false;      // dl_defer_running: queued as a DL entity
-  uint64_t timer_gen = 0;
 };
 
 // Layout: what an event on this CPU reads (curr, counts, the work and tick state, the fair
@@ -86,13 +85,12 @@ struct Rq {
   bool rt_push_cb = false;    // balance callbacks queued by put_prev/set_next
   bool dl_push_cb = false;
   bool pull_pending = false;  // the donor was taken away (return migration): pull at pick
+  bool work_rearmed = false;  // the work-completion timer was armed or cancelled (arm_work())
   int nr_balance_failed = 0;
 
   // what the current task's program is doing
-  uint64_t work_gen = 0;
   Time progress_from = 0;  // curr's current event progresses from this time
   Time exec_start = 0;     // curr got the CPU at
-  uint64_t tick_gen = 0;
   Time next_balance = 0;
 
   CfsRq cfs;
@@ -218,9 +216,24 @@ class Kernel {
   void dl_server_start(Rq& rq);
   void dl_server_stop(Rq& rq);
   void dl_server_init(Rq& rq);
-  void dl_timer_fired(int id, int cpu, uint64_t gen);
-  void push_dl_timer(Time at, int id, int cpu, uint64_t gen) {
-    eq_.push(at, EvKind::kDlTimer, id, cpu, gen);
+  // The replenishment timer of a DEADLINE task (id >= 0) or of cpu's fair server (id < 0).
+  void dl_timer_fired(int id, int cpu);
+  void arm_dl_timer(Time at, int id, int cpu) {
+    eq_.arm(id < 0 ? cpu_slot(cpu, kSlotServer) : task_slot(id, kSlotDl), at, EvKind::kDlTimer, id,
+            cpu);
+  }
+  void cancel_server_timer(int cpu) { eq_.cancel(cpu_slot(cpu, kSlotServer)); }
+
+  // Event-queue slots (sim/event_queue.h), one per source of events: those of every CPU, then
+  // those of every task (ids are dense).
+  enum CpuSlot : uint32_t { kSlotWork, kSlotTick, kSlotIpi, kSlotServer, kCpuSlots };
+  enum TaskSlot : uint32_t { kSlotTimer, kSlotDl, kSlotLanding, kTaskSlots };
+  EventQueue::Slot cpu_slot(int cpu, CpuSlot s) const {
+    return static_cast<EventQueue::Slot>(cpu) * kCpuSlots + s;
+  }
+  EventQueue::Slot task_slot(int id, TaskSlot s) const {
+    return static_cast<EventQueue::Slot>(nr_cpus()) * kCpuSlots +
+           static_cast<EventQueue::Slot>(id) * kTaskSlots + s;
   }
   // fair.cc helpers the core needs
   void fair_set_load_weight(Task* p);

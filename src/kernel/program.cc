@@ -109,8 +109,8 @@ void Kernel::phase_enter(Task* p) {
 void Kernel::program_block(Rq& rq, Task* p, Time until, bool slack) {
   p->state = TaskState::kSleeping;
   p->wake_target = until;
-  ++p->hrtimer_gen;
-  eq_.push(until + (slack ? p->timer_slack : 0), EvKind::kHrtimer, p->id, 0, p->hrtimer_gen);
+  eq_.arm(task_slot(p->id, kSlotTimer), until + (slack ? p->timer_slack : 0), EvKind::kHrtimer,
+          p->id);
   resched_curr(rq);
 }
 

@@ -79,14 +79,12 @@ struct DlEntity {
   uint64_t dl_bw = 0, dl_density = 0;  // to_ratio(), BW_SHIFT = 20
   Time runtime = 0;                    // remaining budget
   Time deadline = 0;                   // absolute
-  uint64_t timer_gen = 0;              // replenishment timer generation (lazy cancel)
   struct Task* task = nullptr;         // nullptr for a dl_server
   int server_cpu = -1;                 // >= 0 for the fair server of that CPU
   bool dl_throttled = false;
   bool dl_yielded = false;
   bool dl_boosted = false;
   bool on_tree = false;
-  bool timer_armed = false;
 };
 
 // One phase of a task's rt-app program with what the interpreter reads at each phase change,
@@ -180,8 +178,7 @@ struct alignas(64) Task {
   Mutex* blocked_on = nullptr;   // p->blocked_on: the mutex this task waits for
   Mutex* spinning_on = nullptr;  // optimistic spinning on this mutex's owner
   std::vector<Mutex*> held;      // mutexes held, in acquisition order (read at every switch)
-  // timers: one hrtimer for sleep/timer events (lazy-cancelled by generation)
-  uint64_t hrtimer_gen = 0;
+  // timers: one hrtimer for sleep/timer events (its event-queue slot: Kernel::task_slot())
   Time wake_target = 0;  // nominal expiry of the pending sleep (release time)
   Time timer_slack = 0;
   uint64_t nvcsw = 0, nivcsw = 0;

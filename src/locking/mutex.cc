@@ -228,9 +228,8 @@ void Kernel::stop_spinners_of(Task* owner) {
 void Kernel::release_spinners(Mutex* m) {
   for (Task* s : m->spinners) {
     s->spinning_on = nullptr;
-    Rq& srq = task_rq(s);
-    srq.work_gen++;
-    eq_.push(now_, EvKind::kWorkDone, srq.cpu, 0, srq.work_gen);
+    eq_.arm(cpu_slot(s->cpu, kSlotWork), now_, EvKind::kWorkDone, s->cpu);
+    cpu_rq(s->cpu).work_rearmed = true;
   }
   m->spinners.clear();
 }

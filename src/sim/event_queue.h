@@ -1,26 +1,31 @@
-// The engine's event queue: a binary min-heap ordered by (time, kind rank, insertion sequence).
+// The engine's event queue: a binary min-heap ordered by (time, kind rank, arming sequence), of
+// timers that each have a slot.
 //
 // Invariants:
 //  1. Events pop in non-decreasing time; ties break by rank (an explicit order of event kinds),
-//     then by insertion order. Nothing depends on heap layout or pointers.
-//  2. Storage is one vector that only grows to the high-water mark: no allocation per event once
-//     warmed up. Cancelled events are not removed; their owner bumps a generation counter and the
-//     handler drops an event whose generation no longer matches (lazy deletion). They still count
-//     as handled events when they pop, so the queue holds them: a busy 16-CPU run keeps ~1,000
-//     entries, most of them cancelled fair-server and work-completion timers up to 1 s ahead.
-//  3. The order key (time, rank, sequence) is one 128-bit unsigned integer, compared without
-//     branches; time is never negative. A node is 32 bytes (was 40), two per cache line.
-//  4. The heap is 1-based in a 64-byte aligned array: the two children of node i, 2i and 2i + 1,
-//     share one cache line, so a sift-down loads one line per level, not two (with the root at
-//     0, siblings 2i + 1 and 2i + 2 straddled a line boundary). With 100,000 pending timers the
-//     lower levels miss the caches at every pop.
-//  (Tried and measured worse on the 16-CPU mix: a 4-ary heap, +2 % instructions, and a radix
-//  heap, +7 %: events are ns apart and ~1 s ranges, so each moved through ~20 buckets.)
+//     then by the order in which they were armed. Nothing depends on heap layout or pointers.
+//  2. A slot (one per source: a CPU's work-completion timer, tick, IPI and fair-server timer, a
+//     task's hrtimer, DEADLINE timer and migration landing) has at most one pending event, as an
+//     hrtimer is queued or not: arm() on a pending slot moves it (hrtimer_start() of a queued
+//     timer), cancel() removes it (hrtimer_try_to_cancel()). A cancelled timer never pops, so
+//     it is not an event. (Until the fourth round of issue 8 cancellation was lazy: the stale
+//     entries stayed queued, popped and counted as events; a busy 16-CPU run kept ~750 entries
+//     of which ~650 were cancelled fair-server and work timers up to 1 s ahead.)
+//  3. pos_[slot] is the heap index of the slot's event, 0 when none; heap_[pos_[s]].slot == s.
+//  4. Storage only grows to the high-water mark: no allocation per event once warmed up.
+//  5. The order key (time, rank, sequence) is one 128-bit unsigned integer, compared without
+//     branches; time is never negative. A node is 32 bytes, two per cache line.
+//  6. The heap is 1-based in a 64-byte aligned array: the two children of node i, 2i and 2i + 1,
+//     share one cache line, so a sift-down loads one line per level, not two.
+//  (Tried and measured worse on the 16-CPU mix, with lazy cancellation: a 4-ary heap, +2 %
+//  instructions, and a radix heap, +7 %: events are ns apart and ~1 s ranges, so each moved
+//  through ~20 buckets.)
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "proxysim/types.h"
@@ -31,25 +36,25 @@ namespace proxysim {
 // wakes tasks), then IPIs and in-flight migrations landing, then work completing (a task that
 // finishes its work exactly at a tick is done before the tick charges it), then the tick.
 enum class EvKind : uint8_t {
-  kHrtimer = 0,    // a = task id (sleep/timer expiry) ; gen = task timer generation
-  kDlTimer,        // a = task id (CBS replenishment / dl_server timer when a < 0: cpu = -a-1)
+  kHrtimer = 0,    // a = task id (sleep/timer expiry); b = 1 once the CPU has left idle for it
+  kDlTimer,        // a = task id (CBS replenishment), or -1 for the fair server; b = cpu
   kIpi,            // a = target cpu: deliver wake list and/or reschedule
   kMigrateArrive,  // a = task id, b = destination cpu
-  kWorkDone,       // a = cpu ; gen = rq work generation (curr's burst completes)
-  kTick,           // a = cpu ; gen = rq tick generation
+  kWorkDone,       // a = cpu (curr's burst completes)
+  kTick,           // a = cpu
   kSimEnd,
 };
 
 struct SimEvent {
   Time time;
-  uint64_t seq;  // rank in the top 8 bits, insertion sequence below
+  uint64_t seq;  // rank in the top 8 bits, arming sequence below
   EvKind kind;
   int32_t a;
   int32_t b;
-  uint64_t gen;
+  uint32_t slot;
 };
 
-// std::allocator with 64-byte alignment (invariant 4).
+// std::allocator with 64-byte alignment (invariant 6).
 template <class T>
 struct CacheLineAllocator {
   using value_type = T;
@@ -68,30 +73,58 @@ struct CacheLineAllocator {
 
 class EventQueue {
  public:
+  using Slot = uint32_t;
   EventQueue() : heap_(1) {}  // heap_[0] is unused: the root is heap_[1]
 
-  void push(Time t, EvKind kind, int32_t a, int32_t b = 0, uint64_t gen = 0) {
-    uint64_t seq = (static_cast<uint64_t>(kind) << 56) | (next_seq_++ & ((uint64_t{1} << 56) - 1));
-    Node e{(static_cast<Key>(static_cast<uint64_t>(t)) << 64) | seq, a, b, gen};
-    heap_.push_back(e);
-    Node* h = heap_.data();
-    size_t i = heap_.size() - 1;
-    while (i > 1) {
-      size_t p = i / 2;
-      if (!(e.key < h[p].key)) break;
-      h[i] = h[p];
-      i = p;
-    }
-    h[i] = e;
+  // Makes slots 0 .. n - 1 usable (grows only).
+  void add_slots(size_t n) {
+    if (pos_.size() < n) pos_.resize(n, 0);
   }
+  size_t slots() const { return pos_.size(); }
+  bool armed(Slot slot) const { return pos_[slot] != 0; }
+  // The pending event of an armed slot.
+  SimEvent pending(Slot slot) const { return to_event(heap_[pos_[slot]]); }
+
+  // Arms `slot` to fire at t with this kind and payload. A pending event of the slot is
+  // replaced: it moves to its new place, with a new arming sequence.
+  void arm(Slot slot, Time t, EvKind kind, int32_t a, int32_t b = 0) {
+    uint64_t seq = (static_cast<uint64_t>(kind) << 56) | (next_seq_++ & ((uint64_t{1} << 56) - 1));
+    Node e{(static_cast<Key>(static_cast<uint64_t>(t)) << 64) | seq, a, b, slot, 0};
+    size_t i = pos_[slot];
+    if (i == 0) {
+      heap_.push_back(e);
+      sift_up(heap_.size() - 1, e);
+    } else if (e.key < heap_[i].key) {
+      sift_up(i, e);
+    } else {
+      sift_down(i, e);
+    }
+  }
+  // Removes the pending event of `slot`, if any.
+  void cancel(Slot slot) {
+    size_t i = pos_[slot];
+    if (i == 0) return;
+    pos_[slot] = 0;
+    Node last = heap_.back();
+    heap_.pop_back();
+    if (i == heap_.size()) return;  // it was the last node
+    if (last.key < heap_[i].key)
+      sift_up(i, last);
+    else
+      sift_down(i, last);
+  }
+
   bool empty() const { return heap_.size() == 1; }
   size_t size() const { return heap_.size() - 1; }
+  // REQUIRES: !empty().
+  Time top_time() const { return static_cast<Time>(heap_[1].key >> 64); }
   SimEvent top() const { return to_event(heap_[1]); }
   // REQUIRES: !empty(). Floyd's bottom-up deletion: the hole left at the root walks down to a
   // leaf along the smaller children (one comparison per level instead of two), then the last
   // node rises from there.
   SimEvent pop() {
     SimEvent top = to_event(heap_[1]);
+    pos_[top.slot] = 0;
     Node last = heap_.back();
     heap_.pop_back();
     const size_t n = heap_.size();  // nodes are 1 .. n - 1
@@ -100,19 +133,16 @@ class EventQueue {
     size_t i = 1;
     for (size_t c = 2; c < n; c = 2 * i) {
       if (c + 1 < n && h[c + 1].key < h[c].key) ++c;
-      h[i] = h[c];
+      place(i, h[c]);
       i = c;
     }
-    while (i > 1) {
-      size_t p = i / 2;
-      if (!(last.key < h[p].key)) break;
-      h[i] = h[p];
-      i = p;
-    }
-    h[i] = last;
+    sift_up(i, last);
     return top;
   }
   void reserve(size_t n) { heap_.reserve(n + 1); }
+
+  // Invariants 1 and 3 over the whole heap: "" when they hold, else what is wrong.
+  std::string verify() const;
 
  private:
   __extension__ typedef unsigned __int128 Key;  // time << 64 | rank << 56 | sequence
@@ -120,15 +150,44 @@ class EventQueue {
     Key key;
     int32_t a;
     int32_t b;
-    uint64_t gen;
+    Slot slot;
+    uint32_t unused;
   };
   static SimEvent to_event(const Node& e) {
     uint64_t seq = static_cast<uint64_t>(e.key);
     return SimEvent{
-        static_cast<Time>(e.key >> 64), seq, static_cast<EvKind>(seq >> 56), e.a, e.b, e.gen};
+        static_cast<Time>(e.key >> 64), seq, static_cast<EvKind>(seq >> 56), e.a, e.b, e.slot};
+  }
+  void place(size_t i, const Node& e) {
+    heap_[i] = e;
+    pos_[e.slot] = static_cast<uint32_t>(i);
+  }
+  // Puts e at hole i or above it.
+  void sift_up(size_t i, const Node& e) {
+    Node* h = heap_.data();
+    while (i > 1) {
+      size_t p = i / 2;
+      if (!(e.key < h[p].key)) break;
+      place(i, h[p]);
+      i = p;
+    }
+    place(i, e);
+  }
+  // Puts e at hole i or below it.
+  void sift_down(size_t i, const Node& e) {
+    Node* h = heap_.data();
+    const size_t n = heap_.size();
+    for (size_t c = 2 * i; c < n; c = 2 * i) {
+      if (c + 1 < n && h[c + 1].key < h[c].key) ++c;
+      if (!(h[c].key < e.key)) break;
+      place(i, h[c]);
+      i = c;
+    }
+    place(i, e);
   }
 
   std::vector<Node, CacheLineAllocator<Node>> heap_;
+  std::vector<uint32_t> pos_;  // slot -> heap index (invariant 3)
   uint64_t next_seq_ = 0;
 };
 
