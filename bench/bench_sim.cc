@@ -141,15 +141,15 @@ void BM_FootballProxy(benchmark::State& state) {
 BENCHMARK(BM_FootballPi)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FootballProxy)->Unit(benchmark::kMillisecond);
 
-// n timers pending; each pop re-arms the popped slot (a periodic timer).
+// n fire-once timers pending (tasks' sleep timers); each pop re-arms the popped slot.
 void BM_EventQueuePushPop(benchmark::State& state) {
   EventQueue q;
   Rng rng(1);
   const int n = static_cast<int>(state.range(0));
-  q.add_slots(static_cast<size_t>(n));
+  q.add_fire_once(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i)
-    q.arm(static_cast<EventQueue::Slot>(i), static_cast<Time>(rng.below(1000000)), EvKind::kHrtimer,
-          i);
+    q.arm(EventQueue::kFireOnce | static_cast<EventQueue::Slot>(i),
+          static_cast<Time>(rng.below(1000000)), EvKind::kHrtimer, i);
   Time t = 0;
   for (auto _ : state) {
     SimEvent e = q.pop();

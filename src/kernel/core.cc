@@ -47,7 +47,8 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
     rq->curr = rq->donor = &idle;
     rqs_.push_back(std::move(rq));
   }
-  eq_.add_slots(cpu_slot(opt_.nr_cpus, kSlotWork));  // every CPU's; make_task() adds a task's
+  for (int c = 0; c < opt_.nr_cpus; ++c)  // cpu_slot(): 1 + cpu * kCpuSlots + which
+    for (uint32_t s = 0; s < kCpuSlots; ++s) eq_.add_cancellable();
   online_ = CpuMask::all(opt_.nr_cpus);
   for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_, &dl_busy_}) m->resize(opt_.nr_cpus);
   for (CpuBitmap& m : cpupri_mask_) m.resize(opt_.nr_cpus);
@@ -181,6 +182,7 @@ void Kernel::set_sched_params(Task* p, const SchedParams& sp) {
     dl.dl_density =
         (static_cast<uint64_t>(sp.dl_runtime) << 20) / static_cast<uint64_t>(sp.dl_deadline);
     dl.task = p;
+    if (dl.timer_slot == 0) dl.timer_slot = eq_.add_cancellable();
     dl.deadline = -1;  // new: the first enqueue starts a fresh period (setup_new_dl_entity())
     dl.runtime = 0;
   } else if (is_rt_policy(sp.policy)) {
@@ -208,7 +210,7 @@ Status Kernel::make_task(const TaskSpec& spec, const std::string& name, Task** o
   Task* p = t.get();
   p->id = static_cast<int>(tasks_.size());
   p->pid = next_pid_++;
-  eq_.add_slots(task_slot(p->id + 1, kSlotTimer));
+  eq_.add_fire_once(static_cast<size_t>(p->id + 1) * kTaskSlots);
   p->spec = &spec;
   const std::vector<PhaseImage>& images = images_[static_cast<size_t>(&spec - w_.tasks.data())];
   p->prog.img0 = images.empty() ? nullptr : images.data();
@@ -399,17 +401,6 @@ void Kernel::wakeup_preempt(Rq& rq, Task* p, int wake_flags) {
   }
 }
 
-Time Kernel::update_se(Rq& rq) {
-  Task* donor = rq.donor;
-  Time delta = now_ - donor->se.exec_start;
-  if (delta <= 0) return 0;
-  donor->se.exec_start = now_;
-  Task* curr = rq.curr;
-  curr->se.exec_start = now_;
-  curr->se.sum_exec_runtime += delta;
-  return delta;
-}
-
 void Kernel::update_curr(Rq& rq) {
   if (rq.donor != &rq.idle) rq.donor->sched_class->update_curr(rq);
 }
@@ -563,8 +554,8 @@ void Kernel::send_in_flight(Task* p, int dest_cpu, MigrateReason why) {
     ++dest.incoming_dl;
     dl_busy_update(dest);
   }
-  eq_.arm(task_slot(p->id, kSlotLanding), now_ + cross_cpu_delay(opt_.costs.migration, dest_cpu),
-          EvKind::kMigrateArrive, p->id, dest_cpu);
+  arm_task_event(p, kSlotLanding, now_ + cross_cpu_delay(opt_.costs.migration, dest_cpu),
+                 EvKind::kMigrateArrive, dest_cpu);
 }
 
 void Kernel::in_flight_prio_changed(Task* p, int oldprio) {
@@ -836,6 +827,16 @@ void Kernel::handle_tick(int cpu) {
 // ---------------------------------------------------------------------------------------------
 // The event loop.
 
+void Kernel::arm_task_event(const Task* p, TaskSlot s, Time t, EvKind kind, int32_t b) {
+  const EventQueue::Slot slot = task_slot(p->id, s);
+  if (eq_.armed(slot)) {
+    fail(fmt::format("{}: its {} is armed again while pending", p->name,
+                     s == kSlotTimer ? "sleep timer" : "landing"));
+    return;
+  }
+  eq_.arm(slot, t, kind, p->id, b);
+}
+
 void Kernel::handle(const SimEvent& ev) {
   switch (ev.kind) {
     case EvKind::kHrtimer: {
@@ -843,7 +844,7 @@ void Kernel::handle(const SimEvent& ev) {
       Rq& rq = task_rq(p);
       if (ev.b == 0 && opt_.costs.idle_exit > 0 && rq.curr == &rq.idle) {
         // The timer interrupt first has to bring its CPU out of idle.
-        eq_.arm(ev.slot, now_ + opt_.costs.idle_exit, EvKind::kHrtimer, ev.a, 1);
+        arm_task_event(p, kSlotTimer, now_ + opt_.costs.idle_exit, EvKind::kHrtimer, 1);
         return;
       }
       try_to_wake_up(p, p->cpu, WF_TTWU);

@@ -203,12 +203,15 @@ class FairClass final : public SchedClass {
     se.deadline = se.vruntime + vslice;
   }
 
-  // update_curr(): charge the donor's runtime since exec_start.
+  // update_curr(): charge the donor's runtime since exec_start. Two of every three calls (the
+  // pick's and put_prev's after schedule()'s own) find no time elapsed: that test is inline.
   void update_curr(Rq& rq) override {
+    if (k_.now() - rq.donor->se.exec_start > 0) charge_curr(rq);
+  }
+  [[gnu::noinline]] void charge_curr(Rq& rq) {
     Task* curr = rq.donor;
     CfsRq& cfs = rq.cfs;
     Time delta = k_.update_se(rq);
-    if (delta <= 0) return;
     curr->se.vruntime += calc_delta_fair(delta, curr->se);
     bool resched = update_deadline(curr);
     update_min_vruntime(cfs);

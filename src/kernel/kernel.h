@@ -210,7 +210,17 @@ class Kernel {
   // update_se(): the time since the donor's exec_start. Linux 6.17 "Fix runtime accounting w/
   // split exec & sched contexts": sum_exec_runtime goes to rq->curr (who really ran), the
   // class's virtual time / budget (charged by the caller) to the donor. Returns the delta.
-  Time update_se(Rq& rq);
+  // (Inline: most calls find no time elapsed since the last one, e.g. put_prev after the pick.)
+  Time update_se(Rq& rq) {
+    Task* donor = rq.donor;
+    Time delta = now_ - donor->se.exec_start;
+    if (delta <= 0) return 0;
+    donor->se.exec_start = now_;
+    Task* curr = rq.curr;
+    curr->se.exec_start = now_;
+    curr->se.sum_exec_runtime += delta;
+    return delta;
+  }
   // The fair server consumed `delta` of CPU time on rq (dl_server_update).
   void dl_server_update(Rq& rq, Time delta);
   void dl_server_start(Rq& rq);
@@ -219,22 +229,24 @@ class Kernel {
   // The replenishment timer of a DEADLINE task (id >= 0) or of cpu's fair server (id < 0).
   void dl_timer_fired(int id, int cpu);
   void arm_dl_timer(Time at, int id, int cpu) {
-    eq_.arm(id < 0 ? cpu_slot(cpu, kSlotServer) : task_slot(id, kSlotDl), at, EvKind::kDlTimer, id,
-            cpu);
+    eq_.arm(id < 0 ? cpu_slot(cpu, kSlotServer) : tasks_[static_cast<size_t>(id)]->dl.timer_slot,
+            at, EvKind::kDlTimer, id, cpu);
   }
   void cancel_server_timer(int cpu) { eq_.cancel(cpu_slot(cpu, kSlotServer)); }
 
-  // Event-queue slots (sim/event_queue.h), one per source of events: those of every CPU, then
-  // those of every task (ids are dense).
+  // Event-queue slots (sim/event_queue.h), one per source of events. Every CPU's are
+  // cancellable (1 + cpu * kCpuSlots + which), and so is a DEADLINE task's replenishment timer
+  // (DlEntity::timer_slot). A task's sleep timer and landing are fire-once: armed again only
+  // after they fired (arm_task_event() checks it).
   enum CpuSlot : uint32_t { kSlotWork, kSlotTick, kSlotIpi, kSlotServer, kCpuSlots };
-  enum TaskSlot : uint32_t { kSlotTimer, kSlotDl, kSlotLanding, kTaskSlots };
-  EventQueue::Slot cpu_slot(int cpu, CpuSlot s) const {
-    return static_cast<EventQueue::Slot>(cpu) * kCpuSlots + s;
+  enum TaskSlot : uint32_t { kSlotTimer, kSlotLanding, kTaskSlots };
+  static EventQueue::Slot cpu_slot(int cpu, CpuSlot s) {
+    return 1 + static_cast<EventQueue::Slot>(cpu) * kCpuSlots + s;
   }
-  EventQueue::Slot task_slot(int id, TaskSlot s) const {
-    return static_cast<EventQueue::Slot>(nr_cpus()) * kCpuSlots +
-           static_cast<EventQueue::Slot>(id) * kTaskSlots + s;
+  static EventQueue::Slot task_slot(int id, TaskSlot s) {
+    return EventQueue::kFireOnce | (static_cast<EventQueue::Slot>(id) * kTaskSlots + s);
   }
+  void arm_task_event(const Task* p, TaskSlot s, Time t, EvKind kind, int32_t b = 0);
   // fair.cc helpers the core needs
   void fair_set_load_weight(Task* p);
   void fair_init_new(Rq& rq, Task* p);

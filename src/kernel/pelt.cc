@@ -107,7 +107,13 @@ void Kernel::update_load_avg_se(Rq& rq, Task* p) {
   bool on_rq = p->se.on_rq;
   bool runnable = on_rq && !p->se.sched_delayed;
   update_load(now, sa, on_rq ? 1 : 0, runnable ? 1 : 0, rq.cfs.curr == p, p->se.weight);
-  update_load_avg_cfs(rq);
+  // The cfs_rq's update, inline in the common case (blocked donors counted, or no proxy).
+  CfsRq& cfs = rq.cfs;
+  if (opt_.donor_load || !is_proxy())
+    update_load(now, cfs.avg, cfs.load_weight, static_cast<uint64_t>(cfs.h_nr_runnable),
+                cfs.curr != nullptr, 1);
+  else
+    update_load_avg_cfs(rq);
 }
 
 // __update_load_avg_cfs_rq()

@@ -109,8 +109,7 @@ void Kernel::phase_enter(Task* p) {
 void Kernel::program_block(Rq& rq, Task* p, Time until, bool slack) {
   p->state = TaskState::kSleeping;
   p->wake_target = until;
-  eq_.arm(task_slot(p->id, kSlotTimer), until + (slack ? p->timer_slack : 0), EvKind::kHrtimer,
-          p->id);
+  arm_task_event(p, kSlotTimer, until + (slack ? p->timer_slack : 0), EvKind::kHrtimer);
   resched_curr(rq);
 }
 

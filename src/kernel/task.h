@@ -80,6 +80,7 @@ struct DlEntity {
   Time runtime = 0;                    // remaining budget
   Time deadline = 0;                   // absolute
   struct Task* task = nullptr;         // nullptr for a dl_server
+  uint32_t timer_slot = 0;             // a task's replenishment timer (event queue; 0 = none yet)
   int server_cpu = -1;                 // >= 0 for the fair server of that CPU
   bool dl_throttled = false;
   bool dl_yielded = false;

@@ -6,12 +6,17 @@
 //     then by the order in which they were armed. Nothing depends on heap layout or pointers.
 //  2. A slot (one per source: a CPU's work-completion timer, tick, IPI and fair-server timer, a
 //     task's hrtimer, DEADLINE timer and migration landing) has at most one pending event, as an
-//     hrtimer is queued or not: arm() on a pending slot moves it (hrtimer_start() of a queued
-//     timer), cancel() removes it (hrtimer_try_to_cancel()). A cancelled timer never pops, so
-//     it is not an event. (Until the fourth round of issue 8 cancellation was lazy: the stale
-//     entries stayed queued, popped and counted as events; a busy 16-CPU run kept ~750 entries
-//     of which ~650 were cancelled fair-server and work timers up to 1 s ahead.)
-//  3. pos_[slot] is the heap index of the slot's event, 0 when none; heap_[pos_[s]].slot == s.
+//     hrtimer is queued or not. A cancelled timer never pops, so it is not an event. (Until the
+//     fourth round of issue 8 cancellation was lazy: the stale entries stayed queued, popped
+//     and counted as events; a busy 16-CPU run kept ~750 entries of which ~650 were cancelled
+//     fair-server and work timers up to 1 s ahead.)
+//  3. Slots are of two sorts. A cancellable slot (add_cancellable()) can be re-armed while
+//     pending, which moves its event (hrtimer_start() of a queued timer), and cancelled
+//     (hrtimer_try_to_cancel()); pos_[slot] is the heap index of its event, 0 when none, and
+//     heap_[pos_[s]].slot == s. A fire-once slot (kFireOnce | n, add_fire_once()) is armed
+//     again only after its event popped: it keeps only an armed flag, so the nodes' moves in
+//     the heap write no position for it. (At 1,024 CPUs x 100,000 tasks nearly every pending
+//     event is a task's sleep timer, and a position per move was a cache miss per heap level.)
 //  4. Storage only grows to the high-water mark: no allocation per event once warmed up.
 //  5. The order key (time, rank, sequence) is one 128-bit unsigned integer, compared without
 //     branches; time is never negative. A node is 32 bytes, two per cache line.
@@ -74,24 +79,34 @@ struct CacheLineAllocator {
 class EventQueue {
  public:
   using Slot = uint32_t;
-  EventQueue() : heap_(1) {}  // heap_[0] is unused: the root is heap_[1]
+  static constexpr Slot kFireOnce = Slot{1} << 31;  // the mark of a fire-once slot
+  EventQueue()
+      : heap_(1), pos_(1) {}  // heap_[0] is unused (the root is heap_[1]); pos_[0]
+                              // is where the moves of fire-once nodes write
 
-  // Makes slots 0 .. n - 1 usable (grows only).
-  void add_slots(size_t n) {
-    if (pos_.size() < n) pos_.resize(n, 0);
+  // A new cancellable slot.
+  Slot add_cancellable() {
+    pos_.push_back(0);
+    return static_cast<Slot>(pos_.size() - 1);
   }
-  size_t slots() const { return pos_.size(); }
-  bool armed(Slot slot) const { return pos_[slot] != 0; }
-  // The pending event of an armed slot.
-  SimEvent pending(Slot slot) const { return to_event(heap_[pos_[slot]]); }
+  // Makes fire-once slots kFireOnce | 0 .. n - 1 usable (grows only).
+  void add_fire_once(size_t n) {
+    if (fired_.size() < n) fired_.resize(n, 1);
+  }
+  bool armed(Slot slot) const {
+    return slot & kFireOnce ? !fired_[slot & ~kFireOnce] : pos_[slot] != 0;
+  }
 
-  // Arms `slot` to fire at t with this kind and payload. A pending event of the slot is
-  // replaced: it moves to its new place, with a new arming sequence.
+  // Arms `slot` to fire at t with this kind and payload. A pending event of a cancellable slot
+  // is replaced: it moves to its new place, with a new arming sequence.
+  // REQUIRES: a fire-once slot is not armed.
   void arm(Slot slot, Time t, EvKind kind, int32_t a, int32_t b = 0) {
     uint64_t seq = (static_cast<uint64_t>(kind) << 56) | (next_seq_++ & ((uint64_t{1} << 56) - 1));
-    Node e{(static_cast<Key>(static_cast<uint64_t>(t)) << 64) | seq, a, b, slot, 0};
-    size_t i = pos_[slot];
+    Node e{(static_cast<Key>(static_cast<uint64_t>(t)) << 64) | seq, a, b, slot,
+           slot & kFireOnce ? 0 : slot};
+    size_t i = slot & kFireOnce ? 0 : pos_[slot];
     if (i == 0) {
+      if (slot & kFireOnce) fired_[slot & ~kFireOnce] = 0;
       heap_.push_back(e);
       sift_up(heap_.size() - 1, e);
     } else if (e.key < heap_[i].key) {
@@ -100,7 +115,7 @@ class EventQueue {
       sift_down(i, e);
     }
   }
-  // Removes the pending event of `slot`, if any.
+  // Removes the pending event of a cancellable `slot`, if any.
   void cancel(Slot slot) {
     size_t i = pos_[slot];
     if (i == 0) return;
@@ -124,7 +139,10 @@ class EventQueue {
   // node rises from there.
   SimEvent pop() {
     SimEvent top = to_event(heap_[1]);
-    pos_[top.slot] = 0;
+    if (top.slot & kFireOnce)
+      fired_[top.slot & ~kFireOnce] = 1;
+    else
+      pos_[top.slot] = 0;
     Node last = heap_.back();
     heap_.pop_back();
     const size_t n = heap_.size();  // nodes are 1 .. n - 1
@@ -151,7 +169,7 @@ class EventQueue {
     int32_t a;
     int32_t b;
     Slot slot;
-    uint32_t unused;
+    uint32_t pos_index;  // where its moves are written in pos_: its slot, or 0 if fire-once
   };
   static SimEvent to_event(const Node& e) {
     uint64_t seq = static_cast<uint64_t>(e.key);
@@ -160,7 +178,7 @@ class EventQueue {
   }
   void place(size_t i, const Node& e) {
     heap_[i] = e;
-    pos_[e.slot] = static_cast<uint32_t>(i);
+    pos_[e.pos_index] = static_cast<uint32_t>(i);
   }
   // Puts e at hole i or above it.
   void sift_up(size_t i, const Node& e) {
@@ -187,7 +205,8 @@ class EventQueue {
   }
 
   std::vector<Node, CacheLineAllocator<Node>> heap_;
-  std::vector<uint32_t> pos_;  // slot -> heap index (invariant 3)
+  std::vector<uint32_t> pos_;   // cancellable slot -> heap index (invariant 3)
+  std::vector<uint8_t> fired_;  // fire-once slot -> 1 when not pending
   uint64_t next_seq_ = 0;
 };
 
