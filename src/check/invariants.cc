@@ -181,6 +181,7 @@ void InvariantChecker::check_task_places() {
 }
 
 void InvariantChecker::check_rq_counts() {
+  if (std::string e = k_.cpudl().verify(); !e.empty()) return k_.fail(e);
   for (int c = 0; c < k_.nr_cpus(); ++c) {
     Rq& rq = k_.cpu_rq(c);
     int n = rq.cfs.nr_queued + rq.rt.rt_nr_running + rq.dl.dl_nr_running;
@@ -208,6 +209,11 @@ void InvariantChecker::check_rq_counts() {
         k_.dl_busy_cpus().test(c) != (rq.dl.dl_nr_running > 0 || incoming_dl > 0))
       return k_.fail(fmt::format("rq {}: {} DEADLINE tasks in flight, counted {}; busy index {}", c,
                                  incoming_dl, rq.incoming_dl, k_.dl_busy_cpus().test(c)));
+    if (k_.cpudl().present(c) != k_.dl_busy_cpus().test(c) ||
+        (k_.cpudl().present(c) && k_.cpudl().key(c) != k_.dl_earliest(rq)))
+      return k_.fail(fmt::format("rq {}: cpudl has it {} with deadline {}, the runqueue {}", c,
+                                 k_.cpudl().present(c) ? "present" : "absent", k_.cpudl().key(c),
+                                 k_.dl_earliest(rq)));
     if (std::string e = rq.cfs.tree.verify(); !e.empty())
       return k_.fail(fmt::format("rq {}: EEVDF tree: {}", c, e));
     if (k_.cpupri_level(c) != k_.cpupri_of(c))

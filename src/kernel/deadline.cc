@@ -253,6 +253,7 @@ void Kernel::dl_timer_fired(int id, int cpu) {
   ctx_cpu_ = rq.cpu;
   if (!task_on_rq_queued(p)) {  // asleep (a queued blocked donor is enqueued below)
     replenish_dl_entity(dl, now_);
+    if (task_on_rq_migrating(p) && p->policy == Policy::kDeadline) dl_busy_update(rq);
     return;
   }
   p->sched_class->enqueue_task(rq, p, ENQUEUE_REPLENISH);

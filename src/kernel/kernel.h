@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernel/cpu_bitmap.h"
+#include "kernel/cpudl.h"
 #include "kernel/eevdf_tree.h"
 #include "kernel/sched_class.h"
 #include "kernel/task.h"
@@ -317,11 +318,22 @@ class Kernel {
   const CpuBitmap& idle_curr_cpus() const { return idle_curr_; }
   const CpuBitmap& overloaded_cpus() const { return overloaded_; }
   CpuBitmap& rt_cpus() { return rt_cpus_; }
-  // CPUs with DEADLINE work queued or arriving (the complement of cpudl's free_cpus).
+  // CPUs with DEADLINE work queued or arriving (the complement of cpudl's free_cpus), and
+  // cpudl's heap of them by their earliest deadline. dl_busy_update() runs wherever either can
+  // change: a DEADLINE task queued or dequeued, one arriving or landing, the deadline of one in
+  // flight replenished.
   const CpuBitmap& dl_busy_cpus() const { return dl_busy_; }
+  const CpuDl& cpudl() const { return cpudl_; }
   void dl_busy_update(const Rq& rq) {
-    dl_busy_.assign(rq.cpu, rq.dl.dl_nr_running > 0 || rq.incoming_dl > 0);
+    const bool busy = rq.dl.dl_nr_running > 0 || rq.incoming_dl > 0;
+    dl_busy_.assign(rq.cpu, busy);
+    if (busy)
+      cpudl_.set(rq.cpu, dl_earliest(rq));
+    else
+      cpudl_.clear(rq.cpu);
   }
+  // The earliest deadline of the DEADLINE tasks queued on or arriving at rq (kTimeNever: none).
+  Time dl_earliest(const Rq& rq) const;
   bool push_rt_task(Rq& rq);
   void push_rt_tasks(Rq& rq);
   void pull_rt_task(Rq& rq);
@@ -455,6 +467,7 @@ class Kernel {
   std::array<SimEvent, 8> recent_{};  // the last events handled, for violation reports
   CpuMask online_;                    // every simulated CPU
   CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_busy_;  // see idle_curr_cpus()
+  CpuDl cpudl_;                                           // see dl_busy_cpus()
   std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;      // see cpupri_of()
   std::array<int, kCpupriLevels> cpupri_count_{};
   std::array<uint64_t, 2> cpupri_nonempty_{};  // levels with a CPU

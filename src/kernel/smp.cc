@@ -138,9 +138,7 @@ void Kernel::dl_update_overload(Rq& rq) {
   rq.dl.overloaded = n > 0;
 }
 
-// Earliest deadline queued on or arriving at a CPU.
-static Time dl_earliest(Kernel& k, int cpu) {
-  Rq& rq = k.cpu_rq(cpu);
+Time Kernel::dl_earliest(const Rq& rq) const {
   Time e = kTimeNever;
   for (DlEntity* dl : rq.dl.queue)
     if (dl->task) {
@@ -165,11 +163,15 @@ int Kernel::find_later_rq(Task* p) {
   };
   const int first = next_free(0);
   if (first >= 0) return pick_preferred(first, p->cpu, next_free);
+  // cpudl_find(): the CPU whose earliest deadline is the latest, if p's is earlier. (A DEADLINE
+  // task may run anywhere, so the scan below is for a task denied that CPU.)
+  if (const int top = cpudl_.max_cpu(); top >= 0 && p->allowed(top))
+    return cpudl_.key(top) > p->dl.deadline ? top : -1;
   int latest_cpu = -1;
   Time latest = 0;
   for (int c = dl_busy_.next_from(0); c >= 0; c = dl_busy_.next_from(c + 1)) {
     if (!p->allowed(c)) continue;
-    Time e = dl_earliest(*this, c);
+    Time e = dl_earliest(cpu_rq(c));
     if (e > p->dl.deadline && (latest_cpu < 0 || e > latest)) {
       latest = e;
       latest_cpu = c;
@@ -199,7 +201,7 @@ bool Kernel::push_dl_task(Rq& rq) {
   }
   int target = find_later_rq(next);
   if (target < 0 || target == rq.cpu) return false;
-  Time e = dl_earliest(*this, target);
+  Time e = dl_earliest(cpu_rq(target));
   if (!(e == kTimeNever || next->dl.deadline < e)) return false;
   move_queued_task(next, target, MigrateReason::kDlPush);
   return true;
@@ -222,7 +224,7 @@ void Kernel::pull_dl_task(Rq& this_rq) {
     if (!src.dl.overloaded) return false;
     Task* p = earliest_pushable_dl(*this, src, this_rq.cpu);
     if (!p) return false;
-    Time mine = dl_earliest(*this, this_rq.cpu);
+    Time mine = dl_earliest(this_rq);
     if (!(mine == kTimeNever || p->dl.deadline < mine)) return false;
     if (src.donor->sched_class == dl_class() && p->dl.deadline < src.donor->dl.deadline)
       return false;

@@ -1,0 +1,26 @@
+#include "kernel/cpudl.h"
+
+#include <fmt/format.h>
+
+namespace proxysim {
+
+std::string CpuDl::verify() const {
+  for (size_t i = 0; i < heap_.size(); ++i) {
+    const int cpu = heap_[i];
+    if (cpu < 0 || static_cast<size_t>(cpu) >= pos_.size() ||
+        pos_[static_cast<size_t>(cpu)] != static_cast<int>(i))
+      return fmt::format("cpudl: heap entry {} names cpu {}, which does not point back to it", i,
+                         cpu);
+    if (i > 0 && above(cpu, heap_[(i - 1) / 2]))
+      return fmt::format("cpudl: cpu {} (deadline {}) is above its parent cpu {} (deadline {})",
+                         cpu, key_[static_cast<size_t>(cpu)], heap_[(i - 1) / 2],
+                         key_[static_cast<size_t>(heap_[(i - 1) / 2])]);
+  }
+  size_t present = 0;
+  for (int p : pos_) present += p >= 0;
+  if (present != heap_.size())
+    return fmt::format("cpudl: {} CPUs present, {} in the heap", present, heap_.size());
+  return "";
+}
+
+}  // namespace proxysim
