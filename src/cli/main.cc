@@ -226,7 +226,10 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   std::vector<Observer*> observers;
   MetricsCollector metrics;
   metrics.keep_activations(!o.csv.empty());
-  observers.push_back(&metrics);
+  // With nothing to print or write from them (-q and no --metrics, --csv or --html) the
+  // metrics are not collected: on the 16-CPU mix they cost 20 % more instructions.
+  if (!o.quiet || !o.metrics.empty() || !o.csv.empty() || !o.html.empty())
+    observers.push_back(&metrics);
   std::unique_ptr<FtraceWriter> trace;
   if (!trace_path.empty()) {
     Status s = FtraceWriter::open(trace_path, &trace);

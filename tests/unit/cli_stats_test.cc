@@ -104,5 +104,51 @@ TEST(CliStats, DeadlockedRunOutputsUnchanged) {
   expect_same_outputs("run " + kDir + "tests/scenarios/abba-deadlock.json", 1, 8, 1);
 }
 
+// -q with no --metrics, --csv or --html collects no metrics (nothing would read them): the
+// trace, stdout, stderr and the exit code are those of the same run that writes metrics,
+// for a run that ends in a deadlock too (exit 1, its message on stderr).
+CliRun run_quiet(const std::string& args, bool with_metrics) {
+  char tmpl[] = "/tmp/proxysim-quiet-XXXXXX";
+  const char* base = mkdtemp(tmpl);
+  EXPECT_NE(base, nullptr);
+  fs::path dir(base);
+  std::string cmd = std::string(PROXYSIM_BINARY) + " " + args + " -q --stats --trace " +
+                    (dir / "t.trace").string() +
+                    (with_metrics ? " --metrics " + (dir / "m.json").string() : "") + " >" +
+                    (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
+  CliRun r;
+  r.status = std::system(cmd.c_str());
+  r.stdout_text = slurp(dir / "stdout");
+  r.stderr_text = slurp(dir / "stderr");
+  r.files.emplace_back("t.trace", slurp(dir / "t.trace"));
+  fs::remove_all(dir);
+  return r;
+}
+
+TEST(CliQuiet, NoMetricsCollectedChangesNothingElse) {
+  for (const std::string& args :
+       {"run " + kDir + "examples/proxy-chain.json --protocol proxy --check",
+        "run " + kDir + "tests/scenarios/abba-deadlock.json",
+        "compare " + kDir + "tests/scenarios/cross-cpu-chain.json --cpus 2"}) {
+    CliRun without = run_quiet(args, false);
+    CliRun with = run_quiet(args, true);
+    EXPECT_EQ(WEXITSTATUS(without.status), WEXITSTATUS(with.status)) << args;
+    EXPECT_EQ(without.stdout_text, with.stdout_text) << args;
+    EXPECT_EQ(without.files, with.files) << args;
+    // stderr: the same but for the wall-clock figures of the stats lines.
+    auto strip = [](std::string t) {
+      std::string out;
+      std::istringstream in(t);
+      for (std::string line; std::getline(in, line);)
+        out += line.rfind("stats:", 0) == 0 ? line.substr(0, line.find(" events")) : line;
+      return out;
+    };
+    EXPECT_EQ(strip(without.stderr_text), strip(with.stderr_text)) << args;
+  }
+  EXPECT_EQ(
+      WEXITSTATUS(run_quiet("run " + kDir + "tests/scenarios/abba-deadlock.json", false).status),
+      1);
+}
+
 }  // namespace
 }  // namespace proxysim
