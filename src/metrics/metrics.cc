@@ -84,9 +84,8 @@ void MetricsCollector::on_task_new(Time, const TaskRef& p) { touch(p); }
 void MetricsCollector::on_sched_switch(Time t, int cpu, const TaskRef& prev, SwitchState prev_state,
                                        const TaskRef& next, const TaskRef& next_donor) {
   touch(next_donor);
-  touch(prev);
+  TaskState* p = touch(prev);  // TaskTable never moves a state: both pointers stay valid
   TaskState* n = touch(next);
-  TaskState* p = touch(prev);  // no new id since the first touches: n stays valid
   CpuState& c = cpu_state(cpu);
   close_interval(c, t);
   bool same = prev.id == next.id;  // only the donor changed (proxy pick of the same curr)
