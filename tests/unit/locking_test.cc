@@ -100,6 +100,44 @@ TEST(Locking, PiDeboostOutOfRtPullsRtWork) {
   EXPECT_EQ(r.task("r").response_ns.max, 12 * kNsPerMs);  // 3 -> 15 ms
 }
 
+// A remote reschedule takes an IPI (DESIGN.md §3), even when a cancelled timer of the target CPU
+// was due in between. hi on CPU 0 boosts lo, preempted on CPU 1 by mid, at ~949.999 ms; lo
+// runs on CPU 1 one IPI latency later. fz's one short run on CPU 1 at t = 0 started CPU 1's
+// fair server, whose zero-laxity timer (due at 950 ms) was cancelled when fz slept: with lazy
+// cancellation that stale timer still popped at 950 ms as an interrupt of CPU 1 and ran its
+// pending reschedule there, 1 us before the IPI. Default costs (IPI 2 us).
+TEST(Locking, RemoteBoostReschedulesThroughTheIpiNotACancelledTimer) {
+  const std::string json = R"({"global": {"duration": 1}, "tasks": {
+    "fz": {"cpus": [1], "run": 1000, "sleep": 5000000},
+    "lo": {"cpus": [1], "policy": "SCHED_FIFO", "priority": 10, "delay": 10000, "lock": "m",
+           "run": 1500000, "unlock": "m", "sleep": 1000000},
+    "mid": {"cpus": [1], "policy": "SCHED_FIFO", "priority": 20, "delay": 500000,
+            "run": 1000000, "sleep": 1000000},
+    "hi": {"cpus": [0], "policy": "SCHED_FIFO", "priority": 30, "delay": 949989, "lock": "m",
+           "run": 100, "unlock": "m", "sleep": 1000000}}})";
+  struct Times : Observer {
+    Time boost = -1, lo_in = -1;
+    void on_pi_setprio(Time t, int, const TaskRef& p, int oldprio, int newprio) override {
+      if (p.comm == "lo-1" && newprio < oldprio && boost < 0) boost = t;
+    }
+    void on_sched_switch(Time t, int cpu, const TaskRef&, SwitchState, const TaskRef& next,
+                         const TaskRef&) override {
+      if (cpu == 1 && next.comm == "lo-1" && boost >= 0 && lo_in < 0) lo_in = t;
+    }
+  } times;
+  Workload w;
+  ASSERT_TRUE(load_workload_from_string(json, "test.json", LoadOptions{}, &w).is_ok());
+  SimOptions opt;
+  opt.nr_cpus = 2;
+  opt.protocol = "pi";
+  opt.check = true;
+  RunStats stats;
+  ASSERT_TRUE(run_simulation(w, opt, {&times}, &stats).is_ok());
+  ASSERT_GT(times.boost, 949 * kNsPerMs);
+  ASSERT_LT(times.boost, 950 * kNsPerMs);
+  EXPECT_EQ(times.lo_in, times.boost + opt.costs.ipi_latency);
+}
+
 TEST(Locking, ProxyRunsOwnerOnDonorContextAndSplitsAccounting) {
   auto r = run(kClassic, 1, "proxy");
   ASSERT_TRUE(r.status.is_ok());

@@ -52,6 +52,24 @@ TEST(Sync, SuspendResumePingPong) {
   EXPECT_EQ(r.task("b").cpu_time_ns, 3 * kNsPerMs);
 }
 
+// A global deadlock (every task waits and nothing can wake one) is reported at the time of the
+// last event, and also when the run would end before the time a cancelled timer was due. With
+// lazily cancelled timers it was reported only once the stale fair-server timer had popped
+// (950 ms here: the server's zero-laxity point), and not at all in a run ending before that.
+TEST(Sync, GlobalDeadlockIsReportedWhenTheLastEventHappened) {
+  const std::string json = R"({"global": {"duration": 3}, "tasks": {
+      "a": {"run": 1000, "suspend": "x"}}})";
+  for (Time duration : {Time{-1}, 500 * kNsPerMs}) {
+    auto r = simulate(json, 1, "default", 1, duration);
+    ASSERT_EQ(r.status.code(), StatusCode::kWorkloadFailed) << duration;
+    ASSERT_EQ(r.metrics.deadlocks.size(), 1u);
+    // a runs 1 ms from 2 us on (the first switch costs the context switch of the default costs)
+    EXPECT_NE(r.metrics.deadlocks[0].find("deadlock at 1002000 ns"), std::string::npos)
+        << r.metrics.deadlocks[0];
+    EXPECT_EQ(r.metrics.stats.sim_time, 1002000) << duration;
+  }
+}
+
 TEST(Sync, BarrierOfThreeReleasesTogether) {
   // Three threads on three CPUs run 1, 2 and 3 ms, meet at a barrier, then run 1 ms: all three
   // pass the barrier when the last arrives (3 ms) and finish at 4 ms.
