@@ -209,8 +209,7 @@ void InvariantChecker::check_rq_counts() {
         k_.dl_busy_cpus().test(c) != (rq.dl.dl_nr_running > 0 || incoming_dl > 0))
       return k_.fail(fmt::format("rq {}: {} DEADLINE tasks in flight, counted {}; busy index {}", c,
                                  incoming_dl, rq.incoming_dl, k_.dl_busy_cpus().test(c)));
-    if (k_.cpudl().present(c) != k_.dl_busy_cpus().test(c) ||
-        (k_.cpudl().present(c) && k_.cpudl().key(c) != k_.dl_earliest(rq)))
+    if (k_.cpudl().present(c) && k_.cpudl().key(c) != k_.dl_earliest(rq))
       return k_.fail(fmt::format("rq {}: cpudl has it {} with deadline {}, the runqueue {}", c,
                                  k_.cpudl().present(c) ? "present" : "absent", k_.cpudl().key(c),
                                  k_.dl_earliest(rq)));

@@ -50,7 +50,7 @@ Kernel::Kernel(const Workload& w, const SimOptions& opt, const std::vector<Obser
   for (int c = 0; c < opt_.nr_cpus; ++c)  // cpu_slot(): 1 + cpu * kCpuSlots + which
     for (uint32_t s = 0; s < kCpuSlots; ++s) eq_.add_cancellable();
   online_ = CpuMask::all(opt_.nr_cpus);
-  for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_, &dl_busy_}) m->resize(opt_.nr_cpus);
+  for (CpuBitmap* m : {&idle_curr_, &overloaded_, &rt_cpus_}) m->resize(opt_.nr_cpus);
   cpudl_.resize(opt_.nr_cpus);
   for (CpuBitmap& m : cpupri_mask_) m.resize(opt_.nr_cpus);
   cpupri_level_.assign(static_cast<size_t>(opt_.nr_cpus), 0);  // every CPU idle

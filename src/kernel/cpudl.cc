@@ -17,7 +17,13 @@ std::string CpuDl::verify() const {
                          key_[static_cast<size_t>(heap_[(i - 1) / 2])]);
   }
   size_t present = 0;
-  for (int p : pos_) present += p >= 0;
+  for (size_t c = 0; c < pos_.size(); ++c) {
+    present += pos_[c] >= 0;
+    if (busy_.test(static_cast<int>(c)) != (pos_[c] >= 0))
+      return fmt::format("cpudl: cpu {} is {} in the heap but {} in the busy mask", c,
+                         pos_[c] >= 0 ? "present" : "absent",
+                         busy_.test(static_cast<int>(c)) ? "set" : "clear");
+  }
   if (present != heap_.size())
     return fmt::format("cpudl: {} CPUs present, {} in the heap", present, heap_.size());
   return "";

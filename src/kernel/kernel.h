@@ -318,16 +318,14 @@ class Kernel {
   const CpuBitmap& idle_curr_cpus() const { return idle_curr_; }
   const CpuBitmap& overloaded_cpus() const { return overloaded_; }
   CpuBitmap& rt_cpus() { return rt_cpus_; }
-  // CPUs with DEADLINE work queued or arriving (the complement of cpudl's free_cpus), and
-  // cpudl's heap of them by their earliest deadline. dl_busy_update() runs wherever either can
-  // change: a DEADLINE task queued or dequeued, one arriving or landing, the deadline of one in
-  // flight replenished.
-  const CpuBitmap& dl_busy_cpus() const { return dl_busy_; }
+  // CPUs with DEADLINE work queued or arriving (the complement of cpudl's free_cpus), in
+  // cpudl with their earliest deadlines. dl_busy_update() runs wherever either can change: a
+  // DEADLINE task queued or dequeued, one arriving or landing, the deadline of one in flight
+  // replenished.
+  const CpuBitmap& dl_busy_cpus() const { return cpudl_.busy(); }
   const CpuDl& cpudl() const { return cpudl_; }
   void dl_busy_update(const Rq& rq) {
-    const bool busy = rq.dl.dl_nr_running > 0 || rq.incoming_dl > 0;
-    dl_busy_.assign(rq.cpu, busy);
-    if (busy)
+    if (rq.dl.dl_nr_running > 0 || rq.incoming_dl > 0)
       cpudl_.set(rq.cpu, dl_earliest(rq));
     else
       cpudl_.clear(rq.cpu);
@@ -463,12 +461,12 @@ class Kernel {
   std::vector<int> fork_count_;  // per TaskSpec: threads forked so far
   int next_pid_ = 1000;
   uint64_t waiter_seq_ = 0;
-  std::vector<Task*> proxy_chain_;    // scratch for find_proxy_task()
-  std::array<SimEvent, 8> recent_{};  // the last events handled, for violation reports
-  CpuMask online_;                    // every simulated CPU
-  CpuBitmap idle_curr_, overloaded_, rt_cpus_, dl_busy_;  // see idle_curr_cpus()
-  CpuDl cpudl_;                                           // see dl_busy_cpus()
-  std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;      // see cpupri_of()
+  std::vector<Task*> proxy_chain_;              // scratch for find_proxy_task()
+  std::array<SimEvent, 8> recent_{};            // the last events handled, for violation reports
+  CpuMask online_;                              // every simulated CPU
+  CpuBitmap idle_curr_, overloaded_, rt_cpus_;  // see idle_curr_cpus()
+  CpuDl cpudl_;                                 // see dl_busy_cpus()
+  std::array<CpuBitmap, kCpupriLevels> cpupri_mask_;  // see cpupri_of()
   std::array<int, kCpupriLevels> cpupri_count_{};
   std::array<uint64_t, 2> cpupri_nonempty_{};  // levels with a CPU
   std::vector<uint8_t> cpupri_level_;

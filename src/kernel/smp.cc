@@ -157,8 +157,8 @@ int Kernel::find_later_rq(Task* p) {
   if (p->nr_cpus_allowed == 1) return -1;
   const int n = nr_cpus();
   auto next_free = [&](int from) {
-    int c = dl_busy_.next_clear_from(from, n);
-    while (c >= 0 && !p->allowed(c)) c = dl_busy_.next_clear_from(c + 1, n);
+    int c = dl_busy_cpus().next_clear_from(from, n);
+    while (c >= 0 && !p->allowed(c)) c = dl_busy_cpus().next_clear_from(c + 1, n);
     return c;
   };
   const int first = next_free(0);
@@ -169,7 +169,8 @@ int Kernel::find_later_rq(Task* p) {
     return cpudl_.key(top) > p->dl.deadline ? top : -1;
   int latest_cpu = -1;
   Time latest = 0;
-  for (int c = dl_busy_.next_from(0); c >= 0; c = dl_busy_.next_from(c + 1)) {
+  const CpuBitmap& busy = dl_busy_cpus();
+  for (int c = busy.next_from(0); c >= 0; c = busy.next_from(c + 1)) {
     if (!p->allowed(c)) continue;
     Time e = dl_earliest(cpu_rq(c));
     if (e > p->dl.deadline && (latest_cpu < 0 || e > latest)) {
@@ -212,12 +213,12 @@ void Kernel::push_dl_tasks(Rq& rq) {
   }
 }
 
-// As pull_rt_task(), over the CPUs with DEADLINE work queued or arriving (dl_busy_): a CPU
+// As pull_rt_task(), over the CPUs with DEADLINE work queued or arriving (cpudl's): a CPU
 // without queued DL tasks has no pushable one (those only arriving are skipped below); its
 // cached overload state is refreshed before every read elsewhere.
 void Kernel::pull_dl_task(Rq& this_rq) {
   const int n = nr_cpus();
-  dl_busy_.find_wrapped((this_rq.cpu + 1) % n, n, [&](int cpu) {
+  dl_busy_cpus().find_wrapped((this_rq.cpu + 1) % n, n, [&](int cpu) {
     if (cpu == this_rq.cpu) return false;
     Rq& src = cpu_rq(cpu);
     dl_update_overload(src);

@@ -109,10 +109,8 @@ class EventQueue {
       if (slot & kFireOnce) fired_[slot & ~kFireOnce] = 0;
       heap_.push_back(e);
       sift_up(heap_.size() - 1, e);
-    } else if (e.key < heap_[i].key) {
-      sift_up(i, e);
     } else {
-      sift_down(i, e);
+      settle(i, e);
     }
   }
   // Removes the pending event of a cancellable `slot`, if any.
@@ -123,10 +121,7 @@ class EventQueue {
     Node last = heap_.back();
     heap_.pop_back();
     if (i == heap_.size()) return;  // it was the last node
-    if (last.key < heap_[i].key)
-      sift_up(i, last);
-    else
-      sift_down(i, last);
+    settle(i, last);
   }
 
   bool empty() const { return heap_.size() == 1; }
@@ -179,6 +174,13 @@ class EventQueue {
   void place(size_t i, const Node& e) {
     heap_[i] = e;
     pos_[e.pos_index] = static_cast<uint32_t>(i);
+  }
+  // Puts e in the place of node i, which it replaces: above it or below it.
+  void settle(size_t i, const Node& e) {
+    if (e.key < heap_[i].key)
+      sift_up(i, e);
+    else
+      sift_down(i, e);
   }
   // Puts e at hole i or above it.
   void sift_up(size_t i, const Node& e) {
