@@ -78,20 +78,9 @@ BENCHMARK(BM_Mixed16_NoMetrics)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mixed16_Metrics)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mixed16_Trace)->Unit(benchmark::kMillisecond);
 
-// The SCHED_DEADLINE set of issue 8: periods 5..50 ms, runtime 0.3 x period, 4 CPUs, 100 s.
+// The SCHED_DEADLINE set of issue 8: bench::dl_set (workloads.h), 4 CPUs, 100 s.
 void BM_DlSet4Cpus100s(benchmark::State& state) {
-  std::string json = R"({"global": {"duration": 100}, "tasks": {)";
-  const int periods[] = {5, 7, 10, 12, 15, 20, 25, 30, 40, 50};
-  for (int i = 0; i < 10; ++i) {
-    int p = periods[i] * 1000;
-    json += (i ? "," : "") + std::string("\"dl") + std::to_string(i) +
-            R"(": {"policy": "SCHED_DEADLINE", "dl-runtime": )" + std::to_string(p * 3 / 10) +
-            R"(, "dl-period": )" + std::to_string(p) + R"(, "run": )" +
-            std::to_string(p * 3 / 10 - 100) + R"(, "timer": {"ref": "unique", "period": )" +
-            std::to_string(p) + "}}";
-  }
-  json += "}}";
-  run_bench(state, json, 4, Observe::kNone);
+  run_bench(state, bench::dl_set(), 4, Observe::kNone);
 }
 BENCHMARK(BM_DlSet4Cpus100s)->Unit(benchmark::kMillisecond);
 

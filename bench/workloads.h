@@ -56,6 +56,22 @@ inline std::string mixed16() {
     "bg": {"instance": 8, "priority": 15, "run": 100000}}})";
 }
 
+// The SCHED_DEADLINE set of issue 8 (4 CPUs): periods 5..50 ms, runtime 0.3 x period (the
+// job's run 100 us shorter), for 100 s.
+inline std::string dl_set() {
+  std::string json = R"({"global": {"duration": 100}, "tasks": {)";
+  const int periods[] = {5, 7, 10, 12, 15, 20, 25, 30, 40, 50};
+  for (int i = 0; i < 10; ++i) {
+    int p = periods[i] * 1000;
+    json += (i ? "," : "") + std::string("\"dl") + std::to_string(i) +
+            R"(": {"policy": "SCHED_DEADLINE", "dl-runtime": )" + std::to_string(p * 3 / 10) +
+            R"(, "dl-period": )" + std::to_string(p) + R"(, "run": )" +
+            std::to_string(p * 3 / 10 - 100) + R"(, "timer": {"ref": "unique", "period": )" +
+            std::to_string(p) + "}}";
+  }
+  return json + "}}";
+}
+
 // ksched_football (tests/unit/locking_test.cc) on n CPUs, 1 s: per CPU a chain
 // high -> M_i -> mid -> L_i -> low; offense hogs and fans that wake and sleep.
 inline std::string football(int n) {

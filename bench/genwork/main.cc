@@ -4,6 +4,7 @@
 //   proxysim_genwork sleepers DEFS INSTANCES [SEED]    (bench::instanced_sleepers, seed 7)
 //   proxysim_genwork mix16                             (bench::mixed16: BM_Mixed16_*, 16 CPUs)
 //   proxysim_genwork football CPUS                     (bench::football: BM_Football*, 8 CPUs)
+//   proxysim_genwork dlset                             (bench::dl_set: BM_DlSet4Cpus100s, 4 CPUs)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +19,8 @@ int usage() {
                "usage: proxysim_genwork fair TASKS [SEED]\n"
                "       proxysim_genwork sleepers DEFS INSTANCES [SEED]\n"
                "       proxysim_genwork mix16\n"
-               "       proxysim_genwork football CPUS\n");
+               "       proxysim_genwork football CPUS\n"
+               "       proxysim_genwork dlset\n");
   return 2;
 }
 
@@ -46,6 +48,8 @@ int main(int argc, char** argv) {
                                                argc == 5 ? seed : 7);
   } else if (kind == "mix16" && argc == 2) {
     json = proxysim::bench::mixed16();
+  } else if (kind == "dlset" && argc == 2) {
+    json = proxysim::bench::dl_set();
   } else if (kind == "football" && argc == 3 && parse(argv[2], 1, 4096, &a)) {
     json = proxysim::bench::football(static_cast<int>(a));
   } else {
