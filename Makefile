@@ -5,7 +5,7 @@ DEBIAN_PACKAGES += libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test test-asan bench format clean fidelity
+.PHONY: all deps build demo test test-asan test-pgo bench format clean fidelity pgo
 
 all: build
 
@@ -34,6 +34,7 @@ test: build
 	$(MAKE) test-browser
 	$(MAKE) test-asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) test-pgo
 
 # The unit and scenario suites again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
@@ -122,8 +123,24 @@ test-browser: build
 bench: build
 	./$(BUILD)/proxysim_bench
 
+# A faster proxysim for long campaigns, $(PGO_BUILD)/proxysim: built instrumented, trained on
+# tools/pgo-train.sh's runs, then rebuilt with profile-guided optimisation (README
+# "Performance"). Its results are the ones of $(BUILD)/proxysim (`make test-pgo` checks that).
+PGO_BUILD ?= build-pgo
+pgo: deps
+	cmake -S . -B $(PGO_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROXYSIM_PGO=generate >/dev/null
+	cmake --build $(PGO_BUILD) -j $(JOBS) --target proxysim proxysim_genwork
+	find $(PGO_BUILD) -name '*.gcda' -delete
+	tools/pgo-train.sh $(PGO_BUILD)
+	cmake -S . -B $(PGO_BUILD) -DPROXYSIM_PGO=use >/dev/null
+	cmake --build $(PGO_BUILD) -j $(JOBS) --target proxysim proxysim_genwork
+
+# The PGO build against the plain one: every output of tools/same-output.sh's corpus identical.
+test-pgo: build pgo
+	tools/same-output.sh $(BUILD)/proxysim $(PGO_BUILD)/proxysim $(BUILD)/proxysim_genwork
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan $(FUZZ_BUILD) $(PGO_BUILD)
