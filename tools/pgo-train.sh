@@ -2,9 +2,10 @@
 # The training runs of `make pgo`: an instrumented proxysim (BUILD/proxysim, built with
 # -DPROXYSIM_PGO=generate) runs workloads that cover what users run, and its counts land in
 # BUILD as .gcda files for the optimised rebuild. The runs cover the four classes' hot paths
-# (the benchmarks' 16-CPU mix of fair, RT and DEADLINE tasks, and their DEADLINE set), the locking protocols and proxy
-# execution (football under each protocol, the examples), many CPUs (fair tasks on 64 CPUs),
-# and the outputs (ftrace text, trace.dat, Perfetto JSON, metrics JSON, CSV).
+# (the benchmarks' 16-CPU mix of fair, RT and DEADLINE tasks, and their DEADLINE set), the
+# locking protocols and proxy execution (football under each protocol, the examples), many
+# CPUs (fair tasks on 64 CPUs), and the outputs (ftrace text, trace.dat, Perfetto JSON,
+# metrics JSON, CSV).
 #
 #   tools/pgo-train.sh BUILD
 set -euo pipefail
