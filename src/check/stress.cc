@@ -6,10 +6,12 @@
 #include <chrono>
 #include <fstream>
 #include <ostream>
+#include <vector>
 
 #include "proxysim/loader.h"
 #include "proxysim/sim.h"
 #include "sim/event_queue.h"
+#include "util/ordered_parallel.h"
 
 namespace proxysim {
 namespace {
@@ -225,30 +227,59 @@ int run_stress(const StressOptions& so, std::ostream& out) {
   if (protocols.empty())
     protocols = {"none", "pi", "proxy:single-rq", "proxy:migrate", "proxy:full"};
   const auto t0 = std::chrono::steady_clock::now();
+  auto over_budget = [&] {
+    return so.time_budget_s > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >
+               so.time_budget_s;
+  };
+  // One seed's runs, made by a worker (any thread); its report, made by emit() below in seed
+  // order on this thread, is therefore the same for every --jobs.
+  struct SeedRuns {
+    bool skipped = false;  // the time budget ran out before the seed started
+    GenWorkload w;
+    std::vector<Outcome> outcomes;  // per protocol, up to the first invalid-input one
+  };
+  const int jobs = resolve_jobs(so.jobs);
+  std::vector<SeedRuns> ring(ordered_window(jobs));
   uint64_t runs = 0, failures = 0, done_seeds = 0, workload_errors = 0;
   bool shrunk = false;
-  for (uint64_t i = 0; i < so.seeds; ++i) {
-    if (so.time_budget_s > 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >
-            so.time_budget_s)
-      break;
+  int rc = 0;
+  auto work = [&](size_t i) {
+    SeedRuns& r = ring[i % ring.size()];
+    r = SeedRuns{};
+    if (over_budget()) {
+      r.skipped = true;
+      return;
+    }
     const uint64_t seed = so.first_seed + i;
-    GenWorkload w = generate(seed);
-    std::string json = render(w);
+    r.w = generate(seed);
+    std::string json = render(r.w);
     for (const std::string& p : protocols) {
-      Outcome o = run_one(json, w.cpus, seed, p, so);
+      r.outcomes.push_back(run_one(json, r.w.cpus, seed, p, so));
+      if (r.outcomes.back().status.code() == StatusCode::kInvalidInput) break;
+    }
+  };
+  auto emit = [&](size_t i) {
+    SeedRuns& r = ring[i % ring.size()];
+    if (r.skipped) return false;
+    const uint64_t seed = so.first_seed + i;
+    for (size_t k = 0; k < r.outcomes.size(); ++k) {
+      const Outcome& o = r.outcomes[k];
+      const std::string& p = protocols[k];
       ++runs;
       if (o.status.code() == StatusCode::kInvalidInput) {
         out << fmt::format("proxysim stress: {}\n", o.status.message());
-        return 2;
+        rc = 2;
+        return false;
       }
       if (o.status.code() == StatusCode::kWorkloadFailed) ++workload_errors;  // e.g. deadlock
       if (!o.failed()) continue;
       ++failures;
-      out << fmt::format("seed {} protocol {} cpus {}: {}\n", seed, p, w.cpus, o.status.message());
+      out << fmt::format("seed {} protocol {} cpus {}: {}\n", seed, p, r.w.cpus,
+                         o.status.message());
       if (so.shrink && !shrunk) {
         shrunk = true;
-        GenWorkload small = shrink(w, seed, p, so);
+        GenWorkload small = shrink(r.w, seed, p, so);
         std::string path =
             so.shrink_out.empty() ? fmt::format("stress-{}-shrunk.json", seed) : so.shrink_out;
         std::ofstream f(path);
@@ -262,8 +293,12 @@ int run_stress(const StressOptions& so, std::ostream& out) {
                            path);
       }
     }
+    out.flush();
     ++done_seeds;
-  }
+    return true;
+  };
+  run_ordered(so.seeds, jobs, work, emit);
+  if (rc) return rc;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out << fmt::format(
       "{} seeds x {} protocols: {} runs, {} failed, {} ended in a reported workload error "

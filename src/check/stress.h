@@ -23,13 +23,16 @@ struct StressOptions {
   Time jitter = 20 * kNsPerUs;         // --jitter of every run
   bool shrink = false;                 // reduce the first failure to a minimal workload
   std::string shrink_out;              // where to write it (rt-app JSON)
+  int jobs = 1;                        // seeds run at once, one thread each; 0: per hw thread
 };
 
 // The workload of `seed`: rt-app JSON, and the CPU count to run it on.
 std::string stress_workload(uint64_t seed, int* cpus);
 
 // Runs the stress campaign; prints one line per failing (seed, protocol) to `out` and a summary
-// line. Returns 3 if any run failed, 0 otherwise, 2 for bad options.
+// line. Returns 3 if any run failed, 0 otherwise, 2 for bad options. With jobs > 1 the seeds
+// run on several threads and are reported in seed order: the output is that of jobs = 1 but for
+// the wall time of the summary line (and, with a time budget, how many seeds fit in it).
 int run_stress(const StressOptions& opt, std::ostream& out);
 
 }  // namespace proxysim

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "analyze/analyze.h"
 #include "analyze/capture.h"
@@ -26,6 +27,7 @@
 #include "trace/chrome_json_writer.h"
 #include "trace/ftrace_writer.h"
 #include "trace/trace_dat_writer.h"
+#include "util/ordered_parallel.h"
 
 namespace proxysim {
 namespace {
@@ -52,6 +54,7 @@ struct CommonOptions {
   std::string csv;         // `--csv DIR`: tasks/cpus/runs/activations CSV
   std::string trace_json;  // `--trace-json FILE`: Chrome JSON trace (compare: FILE.<protocol>)
   bool stats = false;      // `--stats`: engine counters and wall time per phase on stderr
+  int jobs = 1;            // `compare --jobs N`: protocols simulated at once (0: per hw thread)
 };
 
 // --stats: wall time per phase of `run`/`compare` and the engine's event count. Printed on
@@ -66,6 +69,10 @@ struct PhaseStats {
     double simulate_s = 0;  // run_simulation(), observers (trace writers) included
   };
   std::vector<Run> runs;
+  // `compare --jobs N` with N > 1: the runs overlap, so their simulate times add up to more
+  // than the wall time they took; `parallel_s` is that wall time (0 when they ran in turn).
+  int jobs = 1;
+  double parallel_s = 0;
   // Everything in run/compare that is not run_simulation(): opening and closing the trace
   // files, collecting the metrics, writing the metrics JSON, CSV, HTML and the table.
   double output_s = 0;
@@ -95,11 +102,17 @@ void print_stats() {
     sim_s += r.simulate_s;
   }
   double rate = sim_s > 0 ? static_cast<double>(events) / sim_s : 0;
+  std::string parallel;
+  if (g_stats.parallel_s > 0)
+    parallel =
+        fmt::format(" (the runs' sum; {} jobs: {:.3f} s elapsed, {:.2f} M events/s)", g_stats.jobs,
+                    g_stats.parallel_s, static_cast<double>(events) / g_stats.parallel_s / 1e6);
   std::fprintf(stderr,
-               "stats: total: %llu events, %.2f M events/s; wall load %.3f s, simulate %.3f s, "
+               "stats: total: %llu events, %.2f M events/s; wall load %.3f s, simulate %.3f s%s, "
                "output %.3f s; peak RSS %.1f MiB\n",
                static_cast<unsigned long long>(events), rate / 1e6, g_stats.load_s, sim_s,
-               g_stats.output_s, static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0));
+               parallel.c_str(), g_stats.output_s,
+               static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0));
 }
 
 int report(const Status& s) {
@@ -187,20 +200,37 @@ void add_common(CLI::App* app, CommonOptions* o) {
                 "simulate, output) and peak RSS; changes no other output");
 }
 
-// Runs `w` under `protocol` with the common options. On success fills *out.
+// `option NAME: unknown protocol (expected ...)` unless NAME is one of known_protocols().
+Status check_protocol(const char* option, const std::string& name) {
+  const auto& known = known_protocols();
+  if (std::find(known.begin(), known.end(), name) != known.end()) return Status::ok();
+  return Status::invalid(
+      fmt::format("{} {}: unknown protocol (expected none, pi, proxy, proxy:single-rq, "
+                  "proxy:migrate or proxy:full)",
+                  option, name));
+}
+
+// `--jobs N` of compare and stress: `what` (protocols, seeds) run at once (src/util/).
+void add_jobs(CLI::App* app, int* jobs, const char* what) {
+  app->add_option("--jobs,-j", *jobs,
+                  fmt::format("run up to N {} at once, one thread each (0: one per hardware "
+                              "thread); the output is the same for every N but for wall times",
+                              what))
+      ->check(CLI::Range(0, 1024))
+      ->default_str("1");
+}
+
+// Runs `w` under `protocol` with the common options. On success fills *out; *timing gets the
+// run's events and simulate time once it has run. Touches nothing shared, so that `compare --jobs`
+// can run it on several threads: the progress line is for one run at a time only (`o.jobs <= 1`).
 Status simulate_one(const Workload& w, const CommonOptions& o, const std::string& protocol,
                     const std::string& trace_path, RunMetrics* out,
-                    TimelineCollector* timeline = nullptr) {
+                    std::optional<PhaseStats::Run>* timing, TimelineCollector* timeline = nullptr) {
   SimOptions opt;
   opt.nr_cpus = o.cpus > 0 ? o.cpus : (w.max_cpu_named >= 0 ? w.max_cpu_named + 1 : 4);
   opt.seed = o.seed;
   opt.check = o.check;
-  const auto& known = known_protocols();
-  if (std::find(known.begin(), known.end(), protocol) == known.end())
-    return Status::invalid(
-        fmt::format("--protocol {}: unknown protocol (expected none, pi, proxy, proxy:single-rq, "
-                    "proxy:migrate or proxy:full)",
-                    protocol));
+  if (Status ps = check_protocol("--protocol", protocol); !ps.is_ok()) return ps;
   opt.protocol = protocol;
   opt.mutex_spin = !o.no_mutex_spin;
   opt.inject = o.inject;
@@ -213,7 +243,7 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   std::string err;
   if (!CostModel::parse(o.costs, &opt.costs, &err)) return Status::invalid(err);
   if (o.jitter > 0) opt.costs.jitter_max = o.jitter;
-  if (!o.quiet && isatty(STDERR_FILENO)) {
+  if (!o.quiet && o.jobs <= 1 && isatty(STDERR_FILENO)) {
     opt.progress = [](Time now, Time end) {
       if (end > 0)
         std::fprintf(stderr, "\r%6.2f / %.2f s simulated", static_cast<double>(now) / 1e9,
@@ -258,9 +288,7 @@ Status simulate_one(const Workload& w, const CommonOptions& o, const std::string
   RunStats stats;
   auto t_sim = PhaseStats::Clock::now();
   Status s = run_simulation(w, opt, observers, &stats);
-  if (o.stats)
-    g_stats.runs.push_back(
-        PhaseStats::Run{protocol, stats.events, stats.sim_time, PhaseStats::since(t_sim)});
+  *timing = PhaseStats::Run{protocol, stats.events, stats.sim_time, PhaseStats::since(t_sim)};
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
   // Close every output writer; the run's status wins, then the first close error.
   auto close_into = [&s](auto& writer) {
@@ -314,8 +342,10 @@ int run_workload(const Workload& w, const CommonOptions& o) {
   std::vector<RunMetrics> runs(1);
   RunMetrics& m = runs.front();
   std::vector<TimelineCollector> timeline(1);
-  Status s = simulate_one(w, o, default_protocol(w, o), o.trace, &m,
+  std::optional<PhaseStats::Run> timing;
+  Status s = simulate_one(w, o, default_protocol(w, o), o.trace, &m, &timing,
                           o.html.empty() ? nullptr : &timeline[0]);
+  if (o.stats && timing) g_stats.runs.push_back(*timing);
   if (s.code() == StatusCode::kWorkloadFailed && !m.deadlocks.empty()) {
     // A deadlock is a result: report it, keep the metrics that name it, exit 1.
     if (int rc = write_metrics(o, runs, false)) return rc;
@@ -343,29 +373,60 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-// `compare`: the same workload under each protocol; one side-by-side table, one JSON.
+// `compare`: the same workload under each protocol; one side-by-side table, one JSON. With
+// `--jobs N` up to N protocols are simulated at once; everything is still reported in the
+// order of `protocols`, so the output does not depend on N.
 int compare_workload(const Workload& w, const CommonOptions& o,
                      const std::vector<std::string>& protocols) {
-  std::vector<RunMetrics> runs;
+  // Every name first: a typo in the last one should not cost the runs before it.
+  for (const std::string& p : protocols)
+    if (Status ps = check_protocol("--protocols", p); !ps.is_ok()) return report(ps);
+  struct Slot {
+    RunMetrics metrics;
+    std::optional<PhaseStats::Run> timing;
+    Status status;
+  };
+  std::vector<Slot> slots(protocols.size());
   std::vector<TimelineCollector> timelines(o.html.empty() ? 0 : protocols.size());
+  std::vector<RunMetrics> runs;
   int rc = 0;
-  for (const std::string& p : protocols) {
-    RunMetrics m;
-    std::string trace;
-    if (!o.trace.empty()) trace = o.trace + "." + p;
-    CommonOptions po = o;  // per-protocol output files
-    if (!o.trace_dat.empty()) po.trace_dat = o.trace_dat + "." + p;
-    if (!o.trace_json.empty()) po.trace_json = o.trace_json + "." + p;
-    Status s =
-        simulate_one(w, po, p, trace, &m, o.html.empty() ? nullptr : &timelines[runs.size()]);
-    if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal)
-      return report(s);
-    if (!s.is_ok()) {
-      std::fprintf(stderr, "proxysim: %s: %s\n", p.c_str(), s.message().c_str());
-      rc = std::max(rc, s.exit_code());
-    }
-    runs.push_back(std::move(m));
+  int jobs = std::min(resolve_jobs(o.jobs), static_cast<int>(protocols.size()));
+  auto t0 = PhaseStats::Clock::now();
+  bool failed = false;
+  run_ordered(
+      protocols.size(), jobs,
+      [&](size_t i) {
+        const std::string& p = protocols[i];
+        std::string trace;
+        if (!o.trace.empty()) trace = o.trace + "." + p;
+        CommonOptions po = o;  // per-protocol output files
+        po.jobs = jobs;
+        if (!o.trace_dat.empty()) po.trace_dat = o.trace_dat + "." + p;
+        if (!o.trace_json.empty()) po.trace_json = o.trace_json + "." + p;
+        slots[i].status = simulate_one(w, po, p, trace, &slots[i].metrics, &slots[i].timing,
+                                       o.html.empty() ? nullptr : &timelines[i]);
+      },
+      [&](size_t i) {
+        Slot& slot = slots[i];
+        if (o.stats && slot.timing) g_stats.runs.push_back(*slot.timing);
+        const Status& s = slot.status;
+        if (s.code() == StatusCode::kInvalidInput || s.code() == StatusCode::kInternal) {
+          rc = report(s);
+          failed = true;
+          return false;
+        }
+        if (!s.is_ok()) {
+          std::fprintf(stderr, "proxysim: %s: %s\n", protocols[i].c_str(), s.message().c_str());
+          rc = std::max(rc, s.exit_code());
+        }
+        runs.push_back(std::move(slot.metrics));
+        return true;
+      });
+  if (jobs > 1) {
+    g_stats.jobs = jobs;
+    g_stats.parallel_s += PhaseStats::since(t0);
   }
+  if (failed) return rc;
   if (int wrc = write_metrics(o, runs, true)) return wrc;
   if (int wrc = write_csv(o, runs, true)) return wrc;
   if (int wrc = write_html(w, o, runs, timelines)) return wrc;
@@ -429,6 +490,7 @@ int main(int argc, char** argv) {
                    "comma-separated protocols (with --trace F, each run writes F.<protocol>)")
       ->default_str("none,pi,proxy");
   add_common(compare, &cmp_o);
+  add_jobs(compare, &cmp_o.jobs, "protocols");
   compare
       ->add_option("--trace-json", cmp_o.trace_json,
                    "write each run's Chrome JSON trace to FILE.<protocol>")
@@ -459,6 +521,7 @@ int main(int argc, char** argv) {
   stress->add_flag("--shrink", st.shrink,
                    "reduce the first failure to a minimal workload and write it as rt-app JSON");
   stress->add_option("--shrink-out", st.shrink_out, "file for the shrunk workload");
+  add_jobs(stress, &st.jobs, "seeds");
 
   CLI::App* demo = app.add_subcommand(
       "demo", "run the built-in priority-inversion scenarios under each protocol and compare");
@@ -537,7 +600,10 @@ int main(int argc, char** argv) {
     }
     if (o.stats) {
       g_stats.output_s = PhaseStats::since(t1);
-      for (const PhaseStats::Run& r : g_stats.runs) g_stats.output_s -= r.simulate_s;
+      if (g_stats.parallel_s > 0)
+        g_stats.output_s -= g_stats.parallel_s;
+      else
+        for (const PhaseStats::Run& r : g_stats.runs) g_stats.output_s -= r.simulate_s;
       std::fflush(stdout);
       print_stats();
     }

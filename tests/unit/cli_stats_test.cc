@@ -1,6 +1,7 @@
 // --stats (issue 8) only adds lines on stderr: stdout and every output file (--trace, --metrics
 // without wall time, --trace-json, --csv, --html) are byte-identical with and without it, for
-// `run` and `compare`, including a run that ends in a deadlock (exit 1).
+// `run` and `compare`, including a run that ends in a deadlock (exit 1). `compare --jobs N`
+// gives the outputs of `--jobs 1` for every N.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -148,6 +149,67 @@ TEST(CliQuiet, NoMetricsCollectedChangesNothingElse) {
   EXPECT_EQ(
       WEXITSTATUS(run_quiet("run " + kDir + "tests/scenarios/abba-deadlock.json", false).status),
       1);
+}
+
+// `compare --jobs N` (issue 8): the protocols run at once on N threads, and stdout, stderr,
+// every output file and the exit code are those of `--jobs 1`.
+void expect_same_with_jobs(const std::string& args, int want_exit, size_t want_files) {
+  CliRun one = run_cli(args + " --jobs 1", false);
+  EXPECT_EQ(WEXITSTATUS(one.status), want_exit) << args;
+  EXPECT_EQ(one.files.size(), want_files) << args;
+  for (const char* jobs : {"2", "3", "0"}) {
+    CliRun many = run_cli(args + " --jobs " + jobs, false);
+    EXPECT_EQ(many.status, one.status) << args << " --jobs " << jobs;
+    EXPECT_EQ(many.stdout_text, one.stdout_text) << args << " --jobs " << jobs;
+    EXPECT_EQ(many.stderr_text, one.stderr_text) << args << " --jobs " << jobs;
+    ASSERT_EQ(many.files.size(), one.files.size()) << args << " --jobs " << jobs;
+    for (size_t i = 0; i < one.files.size(); ++i) {
+      EXPECT_EQ(many.files[i].first, one.files[i].first);
+      EXPECT_TRUE(many.files[i].second == one.files[i].second)
+          << args << " --jobs " << jobs << ": " << one.files[i].first << " differs";
+    }
+  }
+}
+
+TEST(CliJobs, CompareOutputsDoNotDependOnJobs) {
+  // 5 protocols: 2 x 5 traces + metrics + html + 4 CSV.
+  expect_same_with_jobs("compare " + kDir +
+                            "tests/scenarios/cross-cpu-chain.json --cpus 2 --protocols "
+                            "none,pi,proxy:single-rq,proxy:migrate,proxy",
+                        0, 16);
+  // Every protocol deadlocks (exit 1, one message per protocol on stderr, in protocol order).
+  expect_same_with_jobs("compare " + kDir + "tests/scenarios/abba-deadlock.json --protocols " +
+                            "none,pi,proxy,proxy:migrate",
+                        1, 14);
+}
+
+TEST(CliJobs, StatsSayHowManyJobsRanAndTheElapsedTime) {
+  CliRun r = run_in_dir(
+      "compare " + kDir + "tests/scenarios/cross-cpu-chain.json --cpus 2 -q --stats --jobs 2",
+      [](const fs::path&) { return std::string(); });
+  EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("(the runs' sum; 2 jobs: "), std::string::npos) << r.stderr_text;
+  CliRun one = run_in_dir("compare " + kDir +
+                              "tests/scenarios/cross-cpu-chain.json --cpus 2 -q "
+                              "--stats --jobs 1",
+                          [](const fs::path&) { return std::string(); });
+  EXPECT_EQ(one.stderr_text.find("jobs"), std::string::npos) << one.stderr_text;
+}
+
+TEST(CliJobs, AnUnknownProtocolIsRefusedBeforeAnyRun) {
+  CliRun r = run_cli("compare " + kDir + "tests/scenarios/cross-cpu-chain.json --cpus 2 " +
+                         "--protocols none,pi,bogus --jobs 2",
+                     false);
+  EXPECT_EQ(WEXITSTATUS(r.status), 2);
+  EXPECT_NE(r.stderr_text.find("--protocols bogus: unknown protocol"), std::string::npos)
+      << r.stderr_text;
+  EXPECT_TRUE(r.files.empty()) << r.files.size() << " files written, first " << r.files[0].first;
+  for (const char* bad : {"-1", "1025", "two"}) {
+    CliRun b =
+        run_cli("compare " + kDir + "tests/scenarios/cross-cpu-chain.json --jobs " + bad, false);
+    EXPECT_EQ(WEXITSTATUS(b.status), 2) << bad;
+    EXPECT_NE(b.stderr_text.find("--jobs"), std::string::npos) << b.stderr_text;
+  }
 }
 
 }  // namespace

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
+#include <string>
 
 #include "proxysim/sim.h"
 
@@ -87,6 +90,43 @@ TEST(Stress, ShrinkWritesASmallerWorkloadThatStillFails) {
   std::string out = run(o, &rc);
   ASSERT_EQ(rc, 3);
   EXPECT_NE(out.find("shrunk to"), std::string::npos) << out;
+}
+
+// --jobs (issue 8): seeds on several threads, reported in seed order: the same lines as one job,
+// failures, the first failure's shrink and the summary included (but for its wall time).
+TEST(Stress, JobsGiveTheOutputOfOneJob) {
+  auto without_wall = [](std::string out) {
+    size_t last = out.rfind(", ");  // "..., 0.3 s" ends the summary line
+    return last == std::string::npos ? out : out.substr(0, last);
+  };
+  StressOptions o;
+  o.seeds = 60;
+  o.protocols = {"proxy:migrate", "proxy:full"};
+  o.inject = "stale-task-cpu";
+  o.shrink = true;
+  o.shrink_out = ::testing::TempDir() + "shrunk-jobs1.json";
+  int rc1;
+  std::string one = run(o, &rc1);
+  ASSERT_EQ(rc1, 3);
+  ASSERT_NE(one.find("60 seeds x 2 protocols: 120 runs, "), std::string::npos) << one;
+  std::ifstream f1(o.shrink_out);
+  std::string shrunk1((std::istreambuf_iterator<char>(f1)), std::istreambuf_iterator<char>());
+  for (int jobs : {2, 3}) {
+    o.jobs = jobs;
+    o.shrink_out = ::testing::TempDir() + "shrunk-jobs" + std::to_string(jobs) + ".json";
+    int rc;
+    std::string many = run(o, &rc);
+    EXPECT_EQ(rc, rc1);
+    // The shrunk file's name is in the output: compare with it put back.
+    std::string renamed = many;
+    for (size_t at; (at = renamed.find(o.shrink_out)) != std::string::npos;)
+      renamed.replace(at, o.shrink_out.size(), ::testing::TempDir() + "shrunk-jobs1.json");
+    EXPECT_EQ(without_wall(renamed), without_wall(one)) << "jobs " << jobs;
+    std::ifstream f(o.shrink_out);
+    std::string shrunk((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_FALSE(shrunk.empty());
+    EXPECT_EQ(shrunk, shrunk1) << "jobs " << jobs;
+  }
 }
 
 }  // namespace
